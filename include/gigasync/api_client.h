@@ -1,0 +1,90 @@
+#pragma once
+// The Gigapay integrations API over the Transport interface: auth headers, retries with
+// backoff (honouring Retry-After), origin checks, redirect reporting, page validation.
+#include <chrono>
+#include <memory>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gigasync/config.h"
+#include "gigasync/error.h"
+#include "gigasync/http.h"
+#include "gigasync/json.h"
+
+namespace gigasync {
+
+struct ApiSettings {
+  std::string base_url;        // ends with '/'
+  std::string integration_id;  // "" = no Integration-ID header
+  int max_retries = 5;
+  int page_size = 100;
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_cap{30000};
+};
+ApiSettings api_settings_from(const Config& cfg);
+
+struct ApiReply {
+  long status = 0;
+  std::string body;
+  bool replayed = false;  // Idempotent-Replayed: true
+};
+
+// Counters for the run report (thread-safe increments).
+struct ApiStats {
+  std::atomic<long> requests{0};
+  std::atomic<long> retries{0};
+};
+
+class ApiClient {
+ public:
+  // REQUIRES: settings.base_url parses as an http(s) URL.
+  ApiClient(ApiSettings settings, Secret token, http::TransportFactory factory, http::Clock& clock);
+
+  // Sends one request with retries on 429, 5XX, timeouts and connection failures (same body and
+  // Idempotency-Key each time). Returns the final reply for 2XX and 4XX other than 401/403.
+  // Errors: 401/403 → auth; 3XX → config (with a hint about base_url); a URL on another origin →
+  // data (nothing is sent); retries exhausted → unavailable; stop requested → unavailable.
+  // `validate` (optional) checks a 2XX body; a failing body is retried like a 5XX and, when the
+  // retries run out, its Error (ExitCode::data) is returned.
+  using Validator = std::function<Status(const std::string& body)>;
+  Result<ApiReply> send(const std::string& method, const std::string& url, const std::string& body = "",
+                        const std::string& idempotency_key = "", const Validator& validate = {});
+
+  // GET one list page (validated). `where` names it in messages, e.g. "page 3".
+  Result<json::IntegrationPage> get_page(const std::string& url, const std::string& where);
+
+  // GET /integrations/:id/ → the object, or nullopt on 404.
+  Result<std::optional<Integration>> get_integration(const std::string& id);
+
+  std::string first_page_url() const;                // .../integrations/?page=1&page_size=N
+  std::string item_url(const std::string& id) const;  // .../integrations/ID/
+  std::string collection_url() const;                // .../integrations/
+  // Error (data) unless `url` has the configured scheme, host and port.
+  Status check_origin(const std::string& url, const std::string& what) const;
+
+  const ApiStats& stats() const { return stats_; }
+
+ private:
+  std::unique_ptr<http::Transport> acquire();
+  void release(std::unique_ptr<http::Transport> t);
+  http::Request build(const std::string& method, const std::string& url, const std::string& body,
+                      const std::string& key) const;
+
+  ApiSettings settings_;
+  Secret token_;
+  http::Url origin_;
+  http::TransportFactory factory_;
+  http::Clock& clock_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<http::Transport>> pool_;
+  ApiStats stats_;
+};
+
+// Percent-encodes a path segment (ids may hold any character).
+std::string url_encode_segment(const std::string& s);
+
+}  // namespace gigasync

@@ -1,0 +1,93 @@
+#pragma once
+// Configuration: TOML file < environment < command-line flags. Every key has a default.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gigasync/error.h"
+
+namespace gigasync {
+
+enum class ConflictPolicy { manual, remote_wins, local_wins };
+enum class LogFormat { text, json };
+
+struct ApiConfig {
+  std::string base_url = "https://api.gigapay.se/v2/";  // always ends with '/'
+  std::string token_file = "/etc/gigasync/token";
+  std::string integration_id;  // sent as Integration-ID when not empty
+  int page_size = 100;         // 1..1000
+  int concurrency = 4;         // 1..64
+  int timeout_s = 30;          // 1..3600
+  int max_retries = 5;         // 0..100
+  bool operator==(const ApiConfig&) const = default;
+};
+
+struct DatabaseConfig {
+  std::string path = "/var/lib/gigasync/mirror.db";
+  bool operator==(const DatabaseConfig&) const = default;
+};
+
+struct SyncConfig {
+  int interval_s = 300;  // >= 1
+  int jitter_s = 30;     // >= 0
+  ConflictPolicy conflict_policy = ConflictPolicy::manual;
+  double max_delete_fraction = 0.2;  // 0..1
+  double push_delay_s = 2;           // >= 0
+  bool operator==(const SyncConfig&) const = default;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
+  LogFormat format = LogFormat::text;
+  bool operator==(const LogConfig&) const = default;
+};
+
+struct MetricsConfig {
+  std::string file;  // Prometheus textfile; empty = off
+  bool operator==(const MetricsConfig&) const = default;
+};
+
+struct Config {
+  ApiConfig api;
+  DatabaseConfig database;
+  SyncConfig sync;
+  LogConfig log;
+  MetricsConfig metrics;
+  std::string source_path;  // the file it was read from ("" when none)
+  // Where the token came from, for messages ("env GIGAPAY_TOKEN", "file /etc/...", "credential ...").
+  // Never the token itself.
+  std::string token_source;
+  // Field by field, source_path and token_source included (e.g. SIGHUP: did anything change?).
+  bool operator==(const Config&) const = default;
+};
+
+// The token is kept apart from Config so that printing a Config can never print it.
+struct Secret {
+  std::string value;
+};
+
+// Parses TOML text. `origin` names the file in messages ("FILE:LINE: ...").
+// Unknown keys, wrong types and out-of-range values are errors (ExitCode::config).
+Result<Config> parse_config(const std::string& text, const std::string& origin);
+
+// Where the config file is: explicit path, else $GIGASYNC_CONFIG, else /etc/gigasync/gigasync.toml.
+std::string config_path(const std::optional<std::string>& explicit_path);
+
+// Loads the file (a missing file is an error only when it was named explicitly or by
+// GIGASYNC_CONFIG; otherwise the defaults are used), then applies the environment overrides
+// GIGAPAY_BASE_URL and GIGASYNC_DB.
+Result<Config> load_config(const std::optional<std::string>& explicit_path);
+
+// The token: $GIGAPAY_TOKEN, else $CREDENTIALS_DIRECTORY/gigapay-token, else api.token_file.
+// A token file readable by group or others is refused (ExitCode::config); a missing token too.
+// Sets cfg.token_source. Trailing whitespace/newlines are stripped.
+Result<Secret> load_token(Config& cfg);
+
+const char* to_string(ConflictPolicy p);
+
+// Checks an API base URL (http:// or https://, a host, no whitespace, query or fragment) and
+// returns it with a lower-case scheme and ending with '/'; std::nullopt when it is unusable.
+// Used for api.base_url and GIGAPAY_BASE_URL.
+std::optional<std::string> normalize_base_url(const std::string& url);
+
+}  // namespace gigasync

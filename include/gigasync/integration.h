@@ -1,0 +1,50 @@
+#pragma once
+// The Integration object as the API sends it, and its JSON form.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gigasync/error.h"
+
+namespace gigasync {
+
+// The eleven fields, in the API's order. Every column of the `integrations` table is one of these.
+inline constexpr std::array<std::string_view, 11> kIntegrationFields = {
+    "id", "name", "type", "logo", "metadata", "email", "recipient",
+    "address_line_1", "address_line_2", "zip_code", "city"};
+
+// The fields a client may change (not id, not type).
+inline constexpr std::array<std::string_view, 9> kMutableFields = {
+    "name", "logo", "metadata", "email", "recipient",
+    "address_line_1", "address_line_2", "zip_code", "city"};
+
+// Fields a create/replace must carry (the seed's "Required: True").
+inline constexpr std::array<std::string_view, 6> kRequiredFields = {
+    "name", "email", "recipient", "address_line_1", "zip_code", "city"};
+
+// One integration. Text fields are nullopt when the API sent null. `metadata` holds canonical
+// JSON text (keys sorted, compact), so two objects compare equal exactly when their content does.
+struct Integration {
+  std::string id;
+  std::optional<std::string> name;
+  long long type = 0;
+  std::optional<std::string> logo;
+  std::optional<std::string> metadata;
+  std::optional<std::string> email;
+  std::optional<std::string> recipient;
+  std::optional<std::string> address_line_1;
+  std::optional<std::string> address_line_2;
+  std::optional<std::string> zip_code;
+  std::optional<std::string> city;
+
+  // The value of `field` as SQL-ish text (type as decimal), nullopt for null.
+  // REQUIRES: field is one of kIntegrationFields.
+  std::optional<std::string> get(std::string_view field) const;
+  // Sets `field` from text (type parsed as decimal). REQUIRES: field is one of kIntegrationFields.
+  void set(std::string_view field, std::optional<std::string> value);
+
+  bool operator==(const Integration&) const = default;
+};
+
+}  // namespace gigasync

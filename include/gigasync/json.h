@@ -1,0 +1,53 @@
+#pragma once
+// The API's JSON: pages and integration objects, validated field by field with RapidJSON.
+// Every parse error is an Error(ExitCode::data) whose message names where (`where`) and the field.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gigasync/error.h"
+#include "gigasync/integration.h"
+
+namespace gigasync::json {
+
+struct IntegrationPage {
+  long long count = 0;
+  std::optional<std::string> next;
+  std::vector<Integration> results;
+  bool gone = false;  // the page answered 404 (the list shrank while it was read)
+};
+
+// A list page: {"count": int, "next": string|null, "previous": string|null, "results": [object...]}.
+Result<IntegrationPage> parse_page(std::string_view body, std::string_view where);
+
+// One integration object (e.g. the answer to GET/PATCH/PUT/POST).
+Result<Integration> parse_integration(std::string_view body, std::string_view where);
+
+// JSON text of an object with sorted keys and no spaces; Error when `text` is not a JSON object.
+Result<std::string> canonical_object(std::string_view text);
+
+// Request body holding `fields` of `obj` (metadata as an object, nulls as null).
+std::string integration_body(const Integration& obj, const std::vector<std::string_view>& fields);
+
+// {"field": value, ...} from a JSON text object (as the outbox stores payloads); fields parsed
+// into `obj` over its current values. Error(data) if not an object or a value has a wrong type.
+Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj);
+
+// The validation errors of a 400 answer, flattened: "email: Enter a valid email address.; ...".
+// Falls back to the raw body (cut to 300 bytes) when it is not the field-keyed shape.
+std::string describe_error_body(std::string_view body);
+
+// A string as a JSON string literal.
+std::string quote(std::string_view s);
+
+}  // namespace gigasync::json
+
+namespace gigasync::json {
+// A payload object without `field`.
+std::string payload_without(std::string_view payload, std::string_view field);
+// A payload object with `field` set to the integration field's value (metadata as an object).
+std::string payload_with(std::string_view payload, std::string_view field, const std::optional<std::string>& value);
+// Keys of a JSON object text (empty when it is not an object).
+std::vector<std::string> payload_fields(std::string_view payload);
+}  // namespace gigasync::json

@@ -1,0 +1,13 @@
+#pragma once
+// The Prometheus textfile ([metrics] file): written atomically (temp file + rename) after a cycle.
+#include "gigasync/config.h"
+#include "gigasync/store.h"
+#include "gigasync/sync.h"
+
+namespace gigasync {
+
+// Writes the metrics file when cfg.metrics.file is set; `report` is null after a failed cycle.
+// Failures to write are logged, never fatal.
+void write_metrics(const Config& cfg, Store& store, const SyncReport* report);
+
+}  // namespace gigasync

@@ -1,0 +1,137 @@
+#pragma once
+// The SQLite mirror: schema and migrations, the mirror and its base, the outbox, conflicts,
+// run records and history. SQLiteCpp exceptions stop at this module's edge and become Errors.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gigasync/error.h"
+#include "gigasync/integration.h"
+
+namespace SQLite { class Database; }
+
+namespace gigasync {
+
+inline constexpr int kSchemaVersion = 1;
+
+// `integrations` is what people see and edit; `integration_base` is the last version both sides
+// agreed on (the base of the three-way comparison). gigasync's own writes go to both.
+enum class Table { mirror, base };
+
+struct RunRecord {
+  long long id = 0;
+  std::string mode;    // pull | push | full | dry-run
+  std::string status;  // running | ok | partial | failed
+  long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0;
+  long long pushed = 0, push_failed = 0, conflicts = 0;
+  std::string error;
+};
+
+struct HistoryEntry {
+  std::string integration_id;
+  std::string source;  // remote | local
+  std::string op;      // insert | update | delete
+  std::string field;   // "" for whole-row inserts/deletes
+  std::optional<std::string> old_value, new_value;
+};
+
+struct Change {  // one outbox row
+  long long id = 0;
+  std::string integration_id, op, payload, base, idempotency_key, state, last_error, created_at, updated_at;
+  std::optional<std::string> sent_body;
+  long long attempts = 0;
+};
+
+struct Conflict {
+  long long id = 0;
+  std::string integration_id, field, detected_at, resolved_at, resolution;
+  std::optional<std::string> base_value, local_value, remote_value;
+  std::optional<long long> change_id;
+};
+
+inline Conflict make_conflict(std::string integration_id, std::string field, std::optional<std::string> base,
+                              std::optional<std::string> local, std::optional<std::string> remote) {
+  Conflict c;
+  c.integration_id = std::move(integration_id);
+  c.field = std::move(field);
+  c.base_value = std::move(base);
+  c.local_value = std::move(local);
+  c.remote_value = std::move(remote);
+  return c;
+}
+
+struct StatusCounts {
+  long long integrations = 0, pending = 0, in_flight = 0, failed = 0, open_conflicts = 0;
+  std::optional<RunRecord> last_run;
+  std::string last_run_started, last_run_finished, last_success;
+};
+
+class Store {
+ public:
+  // Opens (creating the file and its folder when missing), sets WAL and a busy timeout,
+  // and migrates the schema forward. Errors: cant_create when the file can not be opened or
+  // written; software when the file's schema is newer than this build.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  ~Store();
+
+  const std::string& path() const { return path_; }
+
+  Result<std::map<std::string, Integration>> load_all(Table t);
+  Result<std::optional<Integration>> load_one(Table t, const std::string& id);
+
+  Result<long long> begin_run(const std::string& mode);
+  Status finish_run(const RunRecord& r);
+  Result<StatusCounts> status_counts();
+
+  // A write transaction (BEGIN IMMEDIATE) whose writes to `integrations` are not captured as
+  // local changes. Nothing is visible to readers before commit(); destruction without commit()
+  // rolls back.
+  class Txn {
+   public:
+    explicit Txn(Store& s);
+    ~Txn();
+    Status begin();
+    Status commit();
+    Status upsert(Table t, const Integration& o);
+    Status remove(Table t, const std::string& id);
+    Status add_history(const HistoryEntry& h);
+    Result<std::optional<Integration>> get(Table t, const std::string& id);
+    Result<std::vector<Change>> active_changes(const std::string& integration_id);
+    Status update_change(const Change& c);  // writes state, attempts, payload, last_error, sent_body
+    // A new outbox row with a fresh idempotency key; returns its id.
+    Result<long long> insert_change(const std::string& integration_id, const std::string& op,
+                                    const std::string& payload, const std::string& base);
+    Result<long long> record_conflict(const Conflict& c);  // updates the open one for the same field
+    Result<std::vector<Conflict>> open_conflicts(const std::string& integration_id);
+    Result<std::optional<Change>> active_changes_by_id(long long id);  // any state
+    Result<std::optional<Conflict>> conflict_by_id(long long id);
+    Status resolve_conflict(long long id, const std::string& resolution);
+    SQLite::Database& db();
+
+   private:
+    Store& store_;
+    bool open_ = false;
+  };
+
+  // Outbox and conflict reads for the commands.
+  Result<std::vector<Change>> list_changes(bool include_done);
+  Result<std::optional<Change>> get_change(long long id);
+  Result<std::vector<Conflict>> list_conflicts(bool include_resolved);
+  Result<std::optional<Conflict>> get_conflict(long long id);
+  // Ids of integrations with outbox rows that are pending or in flight (push candidates).
+  Result<std::vector<std::string>> integrations_with_pending();
+
+  SQLite::Database& db() { return *db_; }
+
+ private:
+  Store(std::string path, std::unique_ptr<SQLite::Database> db);
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+// The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.
+std::string now_iso8601();
+
+}  // namespace gigasync

@@ -1,0 +1,51 @@
+#pragma once
+// One sync cycle: pull (page through the API, three-way merge into the mirror), then push (send
+// the outbox). Also the cycle lock shared by `sync` and `daemon`.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gigasync/api_client.h"
+#include "gigasync/config.h"
+#include "gigasync/error.h"
+#include "gigasync/store.h"
+
+namespace gigasync {
+
+struct SyncOptions {
+  bool pull = true;
+  bool push = true;
+  bool dry_run = false;        // compute and print, write nothing
+  bool force_deletes = false;  // allow more than max_delete_fraction deletions
+};
+
+struct SyncReport {
+  RunRecord run;
+  ExitCode exit = ExitCode::ok;  // ok, or partial (rejected changes, open conflicts, refused deletions)
+  long long mirrored = 0;        // integrations in the mirror after the cycle
+  long long pending = 0, failed = 0, open_conflicts = 0;
+  bool deletions_refused = false;
+  std::vector<std::string> plan;  // dry run: what would happen, one line each
+  std::string summary() const;    // one line for logs and systemd STATUS=
+};
+
+// Runs one cycle. Hard failures (auth 77, contract 65, unreachable 69, redirect 78, database) are
+// returned as Errors after the run is recorded as failed in sync_runs; the mirror then holds
+// exactly what it held before the pull (the pull writes in one transaction at its end).
+Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options);
+
+// An exclusive lock per database (flock on "<db>.lock"), released when the holder exits or dies.
+class CycleLock {
+ public:
+  // Waits up to `wait_s` seconds (0 = try once). Error(locked) when another process holds it.
+  static Result<std::unique_ptr<CycleLock>> acquire(const std::string& db_path, double wait_s);
+  ~CycleLock();
+  CycleLock(const CycleLock&) = delete;
+  CycleLock& operator=(const CycleLock&) = delete;
+
+ private:
+  explicit CycleLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace gigasync

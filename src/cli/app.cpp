@@ -1,0 +1,115 @@
+// The command-line surface: CLI11 definitions and dispatch. Only this file maps parse errors to 64.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "cli/commands.h"
+#include "gigasync/cli.h"
+#include "gigasync/sandbox.h"
+#include "gigasync/version.h"
+
+namespace gigasync {
+namespace {
+
+void add_common(CLI::App* sub, cli::CommonFlags& common, bool with_db) {
+  sub->add_option("-c,--config", common.config_file, "Config file (default $GIGASYNC_CONFIG or /etc/gigasync/gigasync.toml)");
+  if (with_db) sub->add_option("--db", common.db_path, "Database file (overrides database.path and $GIGASYNC_DB)");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"gigasync: keeps a local SQLite mirror of a Gigapay account's integrations in step with the API"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("gigasync ") + GIGASYNC_VERSION);
+  cli::CommonFlags common;
+  cli::SyncFlags sync_flags;
+  std::function<int()> action;
+
+  auto* sync = app.add_subcommand("sync", "Run one cycle: pull, then push (cron, timers, by hand)");
+  add_common(sync, common, true);
+  sync->add_flag("--dry-run", sync_flags.dry_run, "Print what the pull would change and what would be pushed; write nothing");
+  auto* pull_only = sync->add_flag("--pull-only", sync_flags.pull_only, "Only pull");
+  auto* push_only = sync->add_flag("--push-only", sync_flags.push_only, "Only push the outbox");
+  pull_only->excludes(push_only);
+  sync->add_option("--wait", sync_flags.wait_s, "Wait up to SECONDS for another cycle to finish (default: exit 75 at once)")
+      ->check(CLI::NonNegativeNumber);
+  sync->add_flag("--force-deletes", sync_flags.force_deletes, "Apply remote deletions above sync.max_delete_fraction");
+  sync->callback([&] { action = [&] { return cli::cmd_sync(common, sync_flags); }; });
+
+  auto* daemon = app.add_subcommand("daemon", "Run cycles every sync.interval_s and push local edits quickly (systemd)");
+  add_common(daemon, common, false);
+  daemon->callback([&] { action = [&] { return cli::cmd_daemon(common); }; });
+
+  bool as_json = false;
+  auto* status = app.add_subcommand("status", "Show the mirror, the outbox, open conflicts and the last run");
+  add_common(status, common, true);
+  status->add_flag("--json", as_json, "Print JSON");
+  status->callback([&] { action = [&] { return cli::cmd_status(common, as_json); }; });
+
+  long long id = 0;
+  bool all = false;
+  auto* changes = app.add_subcommand("changes", "The outbox of local edits");
+  add_common(changes, common, true);
+  changes->require_subcommand(1);
+  auto* cl = changes->add_subcommand("list", "List changes not yet done");
+  cl->add_flag("--all", all, "Include done changes");
+  cl->callback([&] { action = [&] { return cli::cmd_changes_list(common, all); }; });
+  auto* cs = changes->add_subcommand("show", "Show one change");
+  cs->add_option("ID", id)->required();
+  cs->callback([&] { action = [&] { return cli::cmd_changes_show(common, id); }; });
+  auto* cr = changes->add_subcommand("retry", "Queue a failed change again (with a new idempotency key)");
+  cr->add_option("ID", id)->required();
+  cr->callback([&] { action = [&] { return cli::cmd_changes_retry(common, id); }; });
+  auto* cd = changes->add_subcommand("discard", "Drop a change and put the row back to its base");
+  cd->add_option("ID", id)->required();
+  cd->callback([&] { action = [&] { return cli::cmd_changes_discard(common, id); }; });
+
+  std::string keep;
+  auto* conflicts = app.add_subcommand("conflicts", "Fields changed on both sides");
+  add_common(conflicts, common, true);
+  conflicts->require_subcommand(1);
+  auto* kl = conflicts->add_subcommand("list", "List open conflicts");
+  kl->add_flag("--all", all, "Include resolved conflicts");
+  kl->callback([&] { action = [&] { return cli::cmd_conflicts_list(common, all); }; });
+  auto* ks = conflicts->add_subcommand("show", "Show one conflict");
+  ks->add_option("ID", id)->required();
+  ks->callback([&] { action = [&] { return cli::cmd_conflicts_show(common, id); }; });
+  auto* kr = conflicts->add_subcommand("resolve", "Resolve a conflict");
+  kr->add_option("ID", id)->required();
+  kr->add_option("--keep", keep, "local (PUT the local row) or remote (take the API's value)")
+      ->required()
+      ->check(CLI::IsMember({"local", "remote"}));
+  kr->callback([&] { action = [&] { return cli::cmd_conflicts_resolve(common, id, keep); }; });
+
+  auto* check = app.add_subcommand("check", "Check the config, the database and the token");
+  add_common(check, common, true);
+  check->callback([&] { action = [&] { return cli::cmd_check(common); }; });
+
+  sandbox::Options sandbox_options;
+  std::string sandbox_token_file;
+  auto* sb = app.add_subcommand("sandbox", "Run a local Gigapay-compatible integrations API");
+  sandbox::add_cli_options(*sb, sandbox_options, sandbox_token_file);
+  sb->callback([&] { action = [&] { return sandbox::run_foreground(sandbox_options, sandbox_token_file); }; });
+
+  std::optional<std::string> demo_db;
+  auto* demo = app.add_subcommand("demo", "Sandbox on loopback, a sync, a local edit pushed, a conflict, status");
+  demo->add_option("--db", demo_db, "Database file for the demo (default: a new temporary folder)");
+  demo->callback([&] { action = [&] { return cli::cmd_demo(demo_db); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 64;
+  }
+  return action ? action() : 64;
+}
+
+}  // namespace gigasync

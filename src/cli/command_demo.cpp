@@ -1,0 +1,120 @@
+// `gigasync demo`: the whole loop on loopback, narrated, using the same commands a person runs.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "gigasync/sandbox.h"
+
+namespace gigasync::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+void step(const std::string& title) { std::printf("\n==> %s\n", title.c_str()); std::fflush(stdout); }
+
+// Changes one field of one object on the sandbox, as another user of the API would.
+bool remote_edit(sandbox::Server& server, const std::string& id, const char* field, const std::string& value) {
+  rapidjson::Document all;
+  all.Parse(server.objects_json().c_str());
+  if (!all.IsArray()) return false;
+  for (auto& o : all.GetArray()) {
+    if (!o.IsObject() || o["id"].GetString() != id) continue;
+    o[field].SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), all.GetAllocator());
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    o.Accept(w);
+    return server.put_object(buf.GetString()).ok();
+  }
+  return false;
+}
+
+std::string remote_field(sandbox::Server& server, const std::string& id, const char* field) {
+  rapidjson::Document all;
+  all.Parse(server.objects_json().c_str());
+  for (auto& o : all.GetArray())
+    if (o["id"].GetString() == id && o[field].IsString()) return o[field].GetString();
+  return "";
+}
+
+Result<std::string> write_files(const fs::path& dir, const std::string& base_url, const std::string& db) {
+  std::ofstream(dir / "token") << "sandbox-token\n";
+  ::chmod((dir / "token").c_str(), 0600);
+  fs::path cfg = dir / "gigasync.toml";
+  std::ofstream f(cfg);
+  f << "# written by `gigasync demo`\n[api]\nbase_url = \"" << base_url << "\"\ntoken_file = \"" << (dir / "token").string()
+    << "\"\nconcurrency = 4\n[database]\npath = \"" << db << "\"\n[sync]\nconflict_policy = \"manual\"\n";
+  if (!f) return make_error(ExitCode::cant_create, "cannot write " + cfg.string());
+  return cfg.string();
+}
+
+int run_demo(sandbox::Server& server, const CommonFlags& common, const std::string& db) {
+  step("gigasync sync   (first pull of every integration)");
+  if (int rc = cmd_sync(common, {}); rc != 0) return rc;
+  SQLite::Database sql(db, SQLite::OPEN_READWRITE);
+  sql.setBusyTimeout(5000);
+  SQLite::Statement pick(sql, "SELECT id FROM integrations WHERE type = 3 ORDER BY name LIMIT 2");
+  std::vector<std::string> ids;
+  while (pick.executeStep()) ids.push_back(pick.getColumn(0).getString());
+  if (ids.size() < 2) return fail(make_error(ExitCode::software, "demo: the sandbox has too few custom integrations"));
+
+  step("sqlite3 " + db + " \"UPDATE integrations SET email = 'faktura@demo.se' WHERE id = '" + ids[0] + "'\"");
+  sql.exec("UPDATE integrations SET email = 'faktura@demo.se' WHERE id = '" + ids[0] + "'");
+  if (int rc = cmd_changes_list(common, false); rc != 0) return rc;
+  step("gigasync sync   (the edit is pushed as a PATCH with its Idempotency-Key)");
+  if (int rc = cmd_sync(common, {}); rc != 0) return rc;
+  std::printf("the API now has email = %s for %s\n", remote_field(server, ids[0], "email").c_str(), ids[0].c_str());
+
+  step("a conflict: someone sets city = 'Umeå C' in the API while the mirror gets city = 'Luleå C'");
+  if (!remote_edit(server, ids[1], "city", "Umeå C")) return fail(make_error(ExitCode::software, "demo: remote edit failed"));
+  sql.exec("UPDATE integrations SET city = 'Luleå C' WHERE id = '" + ids[1] + "'");
+  step("gigasync sync   (finds the conflict, keeps the local value unpushed; exit code 1)");
+  int rc = cmd_sync(common, {});
+  std::printf("(exit code %d)\n", rc);
+  step("gigasync conflicts list");
+  cmd_conflicts_list(common, false);
+  step("gigasync status");
+  return cmd_status(common, false);
+}
+
+}  // namespace
+
+int cmd_demo(const std::optional<std::string>& db_path) {
+  std::error_code ec;
+  fs::path dir = fs::temp_directory_path() / ("gigasync-demo-" + std::to_string(::getpid()));
+  fs::create_directories(dir, ec);
+  if (ec) return fail(make_error(ExitCode::cant_create, "cannot create " + dir.string() + ": " + ec.message()));
+  std::string db = db_path.value_or((dir / "mirror.db").string());
+  sandbox::Options o;
+  o.port = 0;
+  o.seed = 25;
+  sandbox::Server server(o);
+  step("gigasync sandbox --seed 25   (a local Gigapay-compatible API)");
+  auto port = server.start();
+  if (!port) return fail(port.error());
+  std::printf("listening on %s\n", server.base_url().c_str());
+  auto cfg = write_files(dir, server.base_url(), db);
+  if (!cfg) return fail(cfg.error());
+  ::unsetenv("GIGAPAY_TOKEN");
+  ::unsetenv("GIGAPAY_BASE_URL");
+  ::unsetenv("GIGASYNC_DB");
+  CommonFlags common;
+  common.config_file = cfg.value();
+  std::printf("config %s, database %s\n", cfg->c_str(), db.c_str());
+  int rc = run_demo(server, common, db);
+  server.stop();
+  std::printf("\ndemo %s. The mirror stays in %s; try:\n  sqlite3 %s 'SELECT * FROM report_integrations_by_type'\n"
+              "  gigasync conflicts list -c %s\n",
+              rc == 0 ? "finished" : "stopped early", db.c_str(), db.c_str(), cfg->c_str());
+  return rc;
+}
+
+}  // namespace gigasync::cli

@@ -1,0 +1,123 @@
+// sync, status and check.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "gigasync/json.h"
+#include "gigasync/metrics.h"
+#include "gigasync/sync.h"
+
+namespace gigasync::cli {
+
+int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
+  auto ctx = make_context(common, true);
+  if (!ctx) return fail(ctx.error());
+  auto lock = CycleLock::acquire(ctx->config.database.path, flags.wait_s);
+  if (!lock) return fail(lock.error());
+  SyncOptions options;
+  options.pull = !flags.push_only;
+  options.push = !flags.pull_only;
+  options.dry_run = flags.dry_run;
+  options.force_deletes = flags.force_deletes;
+  auto report = run_cycle(ctx->config, *ctx->store, *ctx->api, options);
+  if (!report) {
+    write_metrics(ctx->config, *ctx->store, nullptr);
+    return fail(report.error());
+  }
+  if (flags.dry_run) {
+    for (const auto& line : report->plan) std::printf("%s\n", line.c_str());
+    std::printf("dry run: %zu change%s would be made; nothing was written\n", report->plan.size(),
+                report->plan.size() == 1 ? "" : "s");
+    return static_cast<int>(report->exit);
+  }
+  write_metrics(ctx->config, *ctx->store, &report.value());
+  spdlog::info("{}", report->summary());
+  return static_cast<int>(report->exit);
+}
+
+namespace {
+
+std::string seconds_between(const std::string& a, const std::string& b, SQLite::Database& db) {
+  if (a.empty() || b.empty()) return "";
+  SQLite::Statement q(db, "SELECT printf('%.3f', (julianday(?) - julianday(?)) * 86400.0)");
+  q.bind(1, b);
+  q.bind(2, a);
+  q.executeStep();
+  return q.getColumn(0).getString();
+}
+
+}  // namespace
+
+int cmd_status(const CommonFlags& common, bool as_json) {
+  auto cfg = load(common);
+  if (!cfg) return fail(cfg.error());
+  auto store = open_store(cfg.value());
+  if (!store) return fail(store.error());
+  auto c = (*store)->status_counts();
+  if (!c) return fail(c.error());
+  std::string took;
+  try {
+    took = seconds_between(c->last_run_started, c->last_run_finished, (*store)->db());
+  } catch (const std::exception&) {
+  }
+  const auto& r = c->last_run;
+  if (as_json) {
+    std::string run = "null";
+    if (r) {
+      run = "{\"id\":" + std::to_string(r->id) + ",\"mode\":" + json::quote(r->mode) + ",\"status\":" +
+            json::quote(r->status) + ",\"started_at\":" + json::quote(c->last_run_started) + ",\"finished_at\":" +
+            (c->last_run_finished.empty() ? "null" : json::quote(c->last_run_finished)) + ",\"seconds\":" +
+            (took.empty() ? "null" : took) + ",\"pages\":" + std::to_string(r->pages) + ",\"fetched\":" +
+            std::to_string(r->fetched) + ",\"inserted\":" + std::to_string(r->inserted) + ",\"updated\":" +
+            std::to_string(r->updated) + ",\"deleted\":" + std::to_string(r->deleted) + ",\"pushed\":" +
+            std::to_string(r->pushed) + ",\"push_failed\":" + std::to_string(r->push_failed) + ",\"conflicts\":" +
+            std::to_string(r->conflicts) + ",\"error\":" + (r->error.empty() ? "null" : json::quote(r->error)) + "}";
+    }
+    std::printf("{\"database\":%s,\"integrations\":%lld,\"pending\":%lld,\"in_flight\":%lld,\"failed\":%lld,"
+                "\"open_conflicts\":%lld,\"last_success\":%s,\"last_run\":%s}\n",
+                json::quote(cfg->database.path).c_str(), c->integrations, c->pending, c->in_flight, c->failed,
+                c->open_conflicts, c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
+    return 0;
+  }
+  std::printf("database:      %s\n", cfg->database.path.c_str());
+  std::printf("integrations:  %lld\n", c->integrations);
+  std::printf("outbox:        %lld pending, %lld in flight, %lld failed\n", c->pending, c->in_flight, c->failed);
+  std::printf("conflicts:     %lld open\n", c->open_conflicts);
+  if (r) {
+    std::printf("last run:      #%lld %s %s, started %s%s\n", r->id, r->mode.c_str(), r->status.c_str(),
+                c->last_run_started.c_str(), took.empty() ? "" : (", took " + took + " s").c_str());
+    std::printf("               pulled %lld in %lld pages (+%lld ~%lld -%lld), pushed %lld, %lld refused, %lld conflicts\n",
+                r->fetched, r->pages, r->inserted, r->updated, r->deleted, r->pushed, r->push_failed, r->conflicts);
+    if (!r->error.empty()) std::printf("               error: %s\n", r->error.c_str());
+  } else {
+    std::printf("last run:      never\n");
+  }
+  std::printf("last success:  %s\n", c->last_success.empty() ? "never" : c->last_success.c_str());
+  return 0;
+}
+
+int cmd_check(const CommonFlags& common) {
+  auto cfg = load(common);
+  if (!cfg) return fail(cfg.error());
+  std::printf("config:    ok (%s)\n", cfg->source_path.empty() ? "defaults, no file" : cfg->source_path.c_str());
+  auto store = open_store(cfg.value());
+  if (!store) return fail(store.error());
+  try {
+    (*store)->db().exec("BEGIN IMMEDIATE");
+    (*store)->db().exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    return fail(make_error(ExitCode::cant_create, "database " + cfg->database.path + " is not writable: " + e.what()));
+  }
+  std::printf("database:  ok (%s, writable)\n", cfg->database.path.c_str());
+  auto api = make_api(cfg.value());
+  if (!api) return fail(api.error());
+  auto page = (*api)->get_page((*api)->collection_url() + "?page=1&page_size=1", "page 1");
+  if (!page) return fail(page.error());
+  std::printf("api:       ok (%s accepted the token from %s; %lld integrations)\n", cfg->api.base_url.c_str(),
+              cfg->token_source.c_str(), page->count);
+  return 0;
+}
+
+}  // namespace gigasync::cli

@@ -1,0 +1,30 @@
+#pragma once
+// One function per subcommand; each returns the process exit code.
+#include <optional>
+#include <string>
+
+#include "cli/context.h"
+
+namespace gigasync::cli {
+
+struct SyncFlags {
+  bool dry_run = false, pull_only = false, push_only = false, force_deletes = false;
+  double wait_s = 0;
+};
+
+int cmd_sync(const CommonFlags& common, const SyncFlags& flags);
+int cmd_status(const CommonFlags& common, bool as_json);
+int cmd_check(const CommonFlags& common);
+int cmd_daemon(const CommonFlags& common);
+int cmd_demo(const std::optional<std::string>& db_path);
+
+int cmd_changes_list(const CommonFlags& common, bool all);
+int cmd_changes_show(const CommonFlags& common, long long id);
+int cmd_changes_retry(const CommonFlags& common, long long id);
+int cmd_changes_discard(const CommonFlags& common, long long id);
+
+int cmd_conflicts_list(const CommonFlags& common, bool all);
+int cmd_conflicts_show(const CommonFlags& common, long long id);
+int cmd_conflicts_resolve(const CommonFlags& common, long long id, const std::string& keep);
+
+}  // namespace gigasync::cli

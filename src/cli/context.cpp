@@ -1,0 +1,53 @@
+#include "cli/context.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "gigasync/log.h"
+
+namespace gigasync::cli {
+
+Result<Config> load(const CommonFlags& flags) {
+  auto cfg = load_config(flags.config_file);
+  if (!cfg) return cfg.error();
+  if (flags.db_path) cfg->database.path = *flags.db_path;
+  setup_logging(cfg->log);
+  return cfg;
+}
+
+Result<std::unique_ptr<Store>> open_store(const Config& cfg) { return Store::open(cfg.database.path); }
+
+Result<std::unique_ptr<ApiClient>> make_api(Config& cfg) {
+  auto token = load_token(cfg);
+  if (!token) return token.error();
+  register_secret(token->value);
+  http::TransportOptions topts;
+  topts.timeout = std::chrono::seconds(cfg.api.timeout_s);
+  topts.user_agent = std::string("gigasync/") + "0";
+  return std::make_unique<ApiClient>(api_settings_from(cfg), token.value(),
+                                     [topts] { return http::make_curl_transport(topts); }, http::system_clock());
+}
+
+Result<Context> make_context(const CommonFlags& flags, bool need_api) {
+  Context ctx;
+  auto cfg = load(flags);
+  if (!cfg) return cfg.error();
+  ctx.config = std::move(cfg.value());
+  if (need_api) {
+    auto api = make_api(ctx.config);
+    if (!api) return api.error();
+    ctx.api = std::move(api.value());
+  }
+  auto store = open_store(ctx.config);
+  if (!store) return store.error();
+  ctx.store = std::move(store.value());
+  return ctx;
+}
+
+int fail(const Error& e) {
+  std::fprintf(stderr, "gigasync: error: %s\n", redact(e.message).c_str());
+  return static_cast<int>(e.code);
+}
+
+}  // namespace gigasync::cli

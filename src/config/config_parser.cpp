@@ -1,0 +1,400 @@
+// parse_config: TOML text -> Config, driven by one table of keys (section, name, rule).
+// Every message is one line, "FILE:LINE: ...", and never holds the API token.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gigasync/config.h"
+
+namespace gigasync {
+namespace {
+
+constexpr std::array<std::string_view, 5> kSections = {"api", "database", "sync", "log", "metrics"};
+
+constexpr std::string_view kTokenAdvice =
+    "the token must not be written in the config file; put it in the file named by "
+    "api.token_file (chmod 600) or in the environment variable GIGAPAY_TOKEN";
+
+// Control characters would break the one-line rule of messages: show them escaped.
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string quoted(std::string_view s) { return "\"" + printable(s) + "\""; }
+
+std::string format_double(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+  std::array<char, 64> buf{};
+  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), d);
+  return std::string(buf.data(), res.ptr);
+}
+
+// How a value is shown after "got". Strings are shown only for keys whose values are
+// harmless to echo (choices, URLs); elsewhere only their type is named, so a secret pasted
+// into the wrong key is not repeated.
+std::string describe(const toml::node& n, bool show_strings) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      if (show_strings) return quoted(n.as_string()->get());
+      return n.as_string()->get().empty() ? "an empty string" : "a string";
+    case toml::node_type::integer:
+      return std::to_string(n.as_integer()->get());
+    case toml::node_type::floating_point:
+      return format_double(n.as_floating_point()->get());
+    case toml::node_type::boolean:
+      return n.as_boolean()->get() ? "true" : "false";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+// One entry of the key table: where the key lives, what its value must be, and how it is stored.
+struct KeyRule {
+  std::string_view section;
+  std::string_view name;
+  std::string expectation;  // completes "api.page_size must be ..."
+  bool show_strings = false;
+  std::function<bool(const toml::node&, Config&)> apply;  // false: the value is not acceptable
+};
+
+using IntField = int& (*)(Config&);
+using DoubleField = double& (*)(Config&);
+using StringField = std::string& (*)(Config&);
+
+KeyRule int_key(std::string_view section, std::string_view name, IntField field, int lo, int hi) {
+  std::string expectation = hi == INT_MAX
+                                ? "an integer >= " + std::to_string(lo)
+                                : "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return {section, name, std::move(expectation), false, [field, lo, hi](const toml::node& n, Config& c) {
+            const auto* v = n.as_integer();
+            if (v == nullptr) return false;
+            const std::int64_t x = v->get();
+            if (x < lo || x > hi) return false;
+            field(c) = static_cast<int>(x);
+            return true;
+          }};
+}
+
+// A number: floats, and integers too (push_delay_s = 2 means 2.0). hi = infinity: no upper bound.
+KeyRule number_key(std::string_view section, std::string_view name, DoubleField field, double lo, double hi) {
+  std::string expectation = std::isinf(hi) ? "a number >= " + format_double(lo)
+                                           : "a number from " + format_double(lo) + " to " + format_double(hi);
+  return {section, name, std::move(expectation), false, [field, lo, hi](const toml::node& n, Config& c) {
+            double x = 0;
+            if (const auto* i = n.as_integer()) {
+              x = static_cast<double>(i->get());
+            } else if (const auto* f = n.as_floating_point()) {
+              x = f->get();
+            } else {
+              return false;
+            }
+            if (!std::isfinite(x) || x < lo || x > hi) return false;
+            field(c) = x;
+            return true;
+          }};
+}
+
+enum class Empty { allowed, refused };
+
+KeyRule string_key(std::string_view section, std::string_view name, StringField field, Empty empty) {
+  return {section, name, empty == Empty::allowed ? "a string" : "a non-empty string", false,
+          [field, empty](const toml::node& n, Config& c) {
+            const auto* v = n.as_string();
+            if (v == nullptr) return false;
+            if (empty == Empty::refused && v->get().empty()) return false;
+            field(c) = v->get();
+            return true;
+          }};
+}
+
+// One of a fixed list of words; `store` receives the index of the word in `choices`.
+template <std::size_t N>
+KeyRule choice_key(std::string_view section, std::string_view name, std::array<std::string_view, N> choices,
+                   void (*store)(Config&, std::size_t)) {
+  std::string expectation = "one of ";
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i > 0) expectation += ", ";
+    expectation += choices[i];
+  }
+  return {section, name, std::move(expectation), true, [choices, store](const toml::node& n, Config& c) {
+            const auto* v = n.as_string();
+            if (v == nullptr) return false;
+            const auto it = std::find(choices.begin(), choices.end(), std::string_view(v->get()));
+            if (it == choices.end()) return false;
+            store(c, static_cast<std::size_t>(it - choices.begin()));
+            return true;
+          }};
+}
+
+KeyRule url_key(std::string_view section, std::string_view name, StringField field) {
+  return {section, name, "an http:// or https:// URL without query or fragment", true,
+          [field](const toml::node& n, Config& c) {
+            const auto* v = n.as_string();
+            if (v == nullptr) return false;
+            auto url = normalize_base_url(v->get());
+            if (!url) return false;
+            field(c) = std::move(*url);
+            return true;
+          }};
+}
+
+constexpr std::array<std::string_view, 3> kPolicies = {"manual", "remote-wins", "local-wins"};
+constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
+
+// The configuration keys, in the order of the documented example (and of "known keys" lists).
+const std::vector<KeyRule>& key_table() {
+  static const std::vector<KeyRule> table = {
+      url_key("api", "base_url", [](Config& c) -> std::string& { return c.api.base_url; }),
+      string_key("api", "token_file", [](Config& c) -> std::string& { return c.api.token_file; }, Empty::allowed),
+      string_key("api", "integration_id", [](Config& c) -> std::string& { return c.api.integration_id; },
+                 Empty::allowed),
+      int_key("api", "page_size", [](Config& c) -> int& { return c.api.page_size; }, 1, 1000),
+      int_key("api", "concurrency", [](Config& c) -> int& { return c.api.concurrency; }, 1, 64),
+      int_key("api", "timeout_s", [](Config& c) -> int& { return c.api.timeout_s; }, 1, 3600),
+      int_key("api", "max_retries", [](Config& c) -> int& { return c.api.max_retries; }, 0, 100),
+      string_key("database", "path", [](Config& c) -> std::string& { return c.database.path; }, Empty::refused),
+      int_key("sync", "interval_s", [](Config& c) -> int& { return c.sync.interval_s; }, 1, INT_MAX),
+      int_key("sync", "jitter_s", [](Config& c) -> int& { return c.sync.jitter_s; }, 0, INT_MAX),
+      choice_key("sync", "conflict_policy", kPolicies,
+                 [](Config& c, std::size_t i) { c.sync.conflict_policy = static_cast<ConflictPolicy>(i); }),
+      number_key("sync", "max_delete_fraction", [](Config& c) -> double& { return c.sync.max_delete_fraction; }, 0.0,
+                 1.0),
+      number_key("sync", "push_delay_s", [](Config& c) -> double& { return c.sync.push_delay_s; }, 0.0,
+                 HUGE_VAL),
+      choice_key("log", "level", kLevels, [](Config& c, std::size_t i) { c.log.level = std::string(kLevels[i]); }),
+      choice_key("log", "format", kFormats,
+                 [](Config& c, std::size_t i) { c.log.format = i == 0 ? LogFormat::text : LogFormat::json; }),
+      string_key("metrics", "file", [](Config& c) -> std::string& { return c.metrics.file; }, Empty::allowed),
+  };
+  return table;
+}
+
+const KeyRule* find_rule(std::string_view section, std::string_view name) {
+  for (const auto& rule : key_table()) {
+    if (rule.section == section && rule.name == name) return &rule;
+  }
+  return nullptr;
+}
+
+std::string known_keys(std::string_view section) {
+  std::string out;
+  for (const auto& rule : key_table()) {
+    if (rule.section != section) continue;
+    if (!out.empty()) out += ", ";
+    out += rule.name;
+  }
+  return out;
+}
+
+std::string known_sections() {
+  std::string out;
+  for (const auto s : kSections) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+bool is_section(std::string_view name) {
+  return std::find(kSections.begin(), kSections.end(), name) != kSections.end();
+}
+
+struct Problem {
+  toml::source_position at;
+  std::string text;
+};
+
+// Where a key was written: the key itself, else its value.
+toml::source_position position_of(const toml::key& key, const toml::node& value) {
+  if (key.source().begin) return key.source().begin;
+  return value.source().begin;
+}
+
+std::string located(const std::string& origin, toml::source_position at, bool with_column = false) {
+  std::string out = origin;
+  if (at.line > 0) {
+    out += ':' + std::to_string(at.line);
+    if (with_column && at.column > 0) out += ':' + std::to_string(at.column);
+  }
+  return out + ": ";
+}
+
+// Does line `line` (1-based) of `text` assign a key named token (`token =`, `"token" =`,
+// `api.token =`, `{ token = ...`)? A syntax error on such a line is reported without
+// toml++'s description, which may quote a piece of the value.
+bool line_sets_token(std::string_view text, toml::source_index line) {
+  std::size_t start = 0;
+  for (toml::source_index l = 1; l < line && start != std::string_view::npos; ++l) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  if (start == std::string_view::npos) return false;
+  const std::string_view row = text.substr(start, text.find('\n', start) - start);
+  constexpr std::string_view kWord = "token";
+  for (auto pos = row.find(kWord); pos != std::string_view::npos; pos = row.find(kWord, pos + 1)) {
+    auto after = pos + kWord.size();
+    while (after < row.size() && (row[after] == ' ' || row[after] == '\t' || row[after] == '"' || row[after] == '\'')) {
+      ++after;
+    }
+    if (after < row.size() && row[after] == '=') return true;
+  }
+  return false;
+}
+
+void check_section(const std::string& section, const toml::table& tbl, Config& cfg, std::vector<Problem>& problems) {
+  for (auto&& [key, value] : tbl) {
+    const std::string name(key.str());
+    const std::string full = section + "." + printable(name);
+    const auto at = position_of(key, value);
+    if (name == "token") {
+      problems.push_back({at, full + " is not allowed: " + std::string(kTokenAdvice)});
+      continue;
+    }
+    const KeyRule* rule = find_rule(section, name);
+    if (rule == nullptr) {
+      problems.push_back({at, "unknown key '" + full + "' (known keys in [" + section + "]: " + known_keys(section) + ")"});
+      continue;
+    }
+    if (!rule->apply(value, cfg)) {
+      problems.push_back({at, full + " must be " + rule->expectation + ", got " + describe(value, rule->show_strings)});
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> normalize_base_url(const std::string& url) {
+  std::string scheme;
+  for (const std::string_view candidate : {std::string_view("https://"), std::string_view("http://")}) {
+    if (url.size() < candidate.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < candidate.size(); ++i) {
+      const char c = url[i];
+      const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      if (lower != candidate[i]) same = false;
+    }
+    if (same) {
+      scheme = candidate;
+      break;
+    }
+  }
+  if (scheme.empty()) return std::nullopt;
+  std::string rest = url.substr(scheme.size());
+  const auto host_end = rest.find('/');
+  if (rest.empty() || host_end == 0) return std::nullopt;  // no host
+  for (const char c : rest) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '?' || c == '#') return std::nullopt;
+  }
+  if (rest.back() != '/') rest += '/';
+  return scheme + rest;
+}
+
+const char* to_string(ConflictPolicy p) {
+  switch (p) {
+    case ConflictPolicy::manual:
+      return "manual";
+    case ConflictPolicy::remote_wins:
+      return "remote-wins";
+    case ConflictPolicy::local_wins:
+      return "local-wins";
+  }
+  return "manual";
+}
+
+Result<Config> parse_config(const std::string& text, const std::string& origin) {
+  toml::table root;
+#if TOML_EXCEPTIONS
+  try {
+    root = toml::parse(std::string_view(text), std::string_view(origin));
+  } catch (const toml::parse_error& e) {
+    const auto at = e.source().begin;
+    std::string why = line_sets_token(text, at.line) ? std::string(kTokenAdvice) : printable(e.description());
+    return make_error(ExitCode::config, located(origin, at, true) + "TOML syntax error: " + why);
+  }
+#else
+  auto parsed = toml::parse(std::string_view(text), std::string_view(origin));
+  if (!parsed) {
+    const auto& e = parsed.error();
+    const auto at = e.source().begin;
+    std::string why = line_sets_token(text, at.line) ? std::string(kTokenAdvice) : printable(e.description());
+    return make_error(ExitCode::config, located(origin, at, true) + "TOML syntax error: " + why);
+  }
+  root = std::move(parsed).table();
+#endif
+
+  Config cfg;
+  std::vector<Problem> problems;
+  for (auto&& [key, value] : root) {
+    const std::string name(key.str());
+    const auto at = position_of(key, value);
+    if (name == "token") {
+      problems.push_back({at, "token is not allowed: " + std::string(kTokenAdvice)});
+    } else if (!is_section(name)) {
+      problems.push_back({at, value.is_table() ? "unknown section [" + printable(name) + "] (known sections: " +
+                                                     known_sections() + ")"
+                                               : "unknown key '" + printable(name) +
+                                                     "' outside any section (known sections: " + known_sections() + ")"});
+    } else if (const auto* tbl = value.as_table()) {
+      check_section(name, *tbl, cfg, problems);
+    } else {
+      problems.push_back({at, name + " must be a section [" + name + "], got " + describe(value, false)});
+    }
+  }
+  if (!problems.empty()) {
+    // The first problem in the file, so that fixing errors top to bottom works.
+    const auto first = std::min_element(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+      return std::pair(a.at.line, a.at.column) < std::pair(b.at.line, b.at.column);
+    });
+    return make_error(ExitCode::config, located(origin, first->at) + first->text);
+  }
+  return cfg;
+}
+
+}  // namespace gigasync

@@ -1,0 +1,203 @@
+#include "gigasync/api_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "gigasync/cancel.h"
+
+namespace gigasync {
+namespace {
+
+bool retryable_status(long status) { return status == 429 || status >= 500; }
+
+std::string path_of(const std::string& url) {
+  auto u = http::parse_url(url);
+  return u ? u->path_and_query : url;
+}
+
+std::string status_summary(const http::Response& r) {
+  std::string ct = r.header("Content-Type");
+  std::string kind = ct.find("html") != std::string::npos ? " (HTML body)" : "";
+  return "HTTP " + std::to_string(r.status) + kind;
+}
+
+}  // namespace
+
+ApiSettings api_settings_from(const Config& cfg) {
+  ApiSettings s;
+  s.base_url = cfg.api.base_url;
+  s.integration_id = cfg.api.integration_id;
+  s.max_retries = cfg.api.max_retries;
+  s.page_size = cfg.api.page_size;
+  return s;
+}
+
+std::string url_encode_segment(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+ApiClient::ApiClient(ApiSettings settings, Secret token, http::TransportFactory factory, http::Clock& clock)
+    : settings_(std::move(settings)), token_(std::move(token)), factory_(std::move(factory)), clock_(clock) {
+  auto u = http::parse_url(settings_.base_url);
+  if (u) origin_ = u.value();
+}
+
+std::string ApiClient::collection_url() const { return settings_.base_url + "integrations/"; }
+std::string ApiClient::first_page_url() const {
+  return collection_url() + "?page=1&page_size=" + std::to_string(settings_.page_size);
+}
+std::string ApiClient::item_url(const std::string& id) const {
+  return collection_url() + url_encode_segment(id) + "/";
+}
+
+Status ApiClient::check_origin(const std::string& url, const std::string& what) const {
+  auto u = http::parse_url(url);
+  if (!u) return make_error(ExitCode::data, what + ": link is not a valid URL: " + u.error().message);
+  if (!u->same_origin(origin_))
+    return make_error(ExitCode::data, what + ": refused to follow a link to " + u->origin() +
+                                          ", which is not the configured API origin " + origin_.origin() +
+                                          " (the token is only ever sent to the configured origin)");
+  return ok_status();
+}
+
+std::unique_ptr<http::Transport> ApiClient::acquire() {
+  std::lock_guard lock(pool_mutex_);
+  if (pool_.empty()) return factory_();
+  auto t = std::move(pool_.back());
+  pool_.pop_back();
+  return t;
+}
+
+void ApiClient::release(std::unique_ptr<http::Transport> t) {
+  std::lock_guard lock(pool_mutex_);
+  pool_.push_back(std::move(t));
+}
+
+http::Request ApiClient::build(const std::string& method, const std::string& url, const std::string& body,
+                               const std::string& key) const {
+  http::Request r;
+  r.method = method;
+  r.url = url;
+  r.body = body;
+  r.headers.emplace_back("Authorization", "Token " + token_.value);
+  r.headers.emplace_back("Accept", "application/json");
+  if (!settings_.integration_id.empty()) r.headers.emplace_back("Integration-ID", settings_.integration_id);
+  if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+  if (!key.empty()) r.headers.emplace_back("Idempotency-Key", key);
+  return r;
+}
+
+Result<ApiReply> ApiClient::send(const std::string& method, const std::string& url, const std::string& body,
+                                 const std::string& key, const Validator& validate) {
+  if (auto s = check_origin(url, method + " " + path_of(url)); !s) return s.error();
+  const http::Request request = build(method, url, body, key);
+  const std::string what = method + " " + path_of(url);
+  std::string last_problem;
+  std::optional<Error> last_data_error;
+  auto transport = acquire();
+  for (int attempt = 0; attempt <= settings_.max_retries; ++attempt) {
+    if (stop_requested()) { last_problem = "stopped"; break; }
+    if (attempt > 0) stats_.retries++;
+    stats_.requests++;
+    http::Outcome outcome = transport->perform(request);
+    std::optional<std::chrono::milliseconds> wait;
+    if (!outcome.ok()) {
+      last_problem = outcome.failure.message;
+    } else {
+      const http::Response& r = *outcome.response;
+      if (r.status == 401 || r.status == 403) {
+        release(std::move(transport));
+        return make_error(ExitCode::auth, what + ": the API refused the token (HTTP " + std::to_string(r.status) +
+                                              ": " + json::describe_error_body(r.body) + ")");
+      }
+      if (r.status >= 300 && r.status < 400) {
+        release(std::move(transport));
+        std::string location = r.header("Location");
+        return make_error(ExitCode::config,
+                          what + ": the API answered a redirect (HTTP " + std::to_string(r.status) + " to " +
+                              (location.empty() ? "?" : location) +
+                              "); gigasync never follows redirects: check api.base_url (https, exact host, trailing '/')");
+      }
+      if (retryable_status(r.status)) {
+        last_problem = status_summary(r);
+        wait = http::parse_retry_after(r.header("Retry-After"));
+      } else if (r.status >= 200 && r.status < 300 && validate) {
+        if (auto s = validate(r.body); !s) {
+          last_problem = s.error().message;
+          last_data_error = s.error();
+        } else {
+          release(std::move(transport));
+          return ApiReply{r.status, r.body, r.header("Idempotent-Replayed") == "true"};
+        }
+      } else {
+        release(std::move(transport));
+        return ApiReply{r.status, r.body, r.header("Idempotent-Replayed") == "true"};
+      }
+    }
+    if (attempt == settings_.max_retries) break;
+    auto delay = wait.value_or(http::backoff_delay(attempt, settings_.backoff_base, settings_.backoff_cap));
+    spdlog::debug("{}: {}; retry {} of {} in {} ms", what, last_problem, attempt + 1, settings_.max_retries,
+                  delay.count());
+    clock_.sleep_for(delay);
+  }
+  release(std::move(transport));
+  if (last_data_error) {
+    return make_error(ExitCode::data, last_data_error->message + " (after " +
+                                          std::to_string(settings_.max_retries + 1) + " attempts)");
+  }
+  return make_error(ExitCode::unavailable, what + ": " + last_problem + " (gave up after " +
+                                               std::to_string(settings_.max_retries + 1) + " attempts)");
+}
+
+Result<json::IntegrationPage> ApiClient::get_page(const std::string& url, const std::string& where) {
+  std::optional<json::IntegrationPage> parsed;
+  auto reply = send("GET", url, "", "", [&](const std::string& body) -> Status {
+    auto p = json::parse_page(body, where);
+    if (!p) return p.error();
+    parsed = std::move(p.value());
+    return ok_status();
+  });
+  if (!reply) return reply.error();
+  if (reply->status == 404 && where != "page 1") {
+    json::IntegrationPage gone;
+    gone.gone = true;
+    return gone;
+  }
+  if (reply->status != 200 || !parsed)
+    return make_error(ExitCode::data, where + ": unexpected HTTP " + std::to_string(reply->status) + " (" +
+                                          json::describe_error_body(reply->body) + ")");
+  return std::move(*parsed);
+}
+
+Result<std::optional<Integration>> ApiClient::get_integration(const std::string& id) {
+  std::optional<Integration> parsed;
+  std::string where = "GET integration " + id;
+  auto reply = send("GET", item_url(id), "", "", [&](const std::string& body) -> Status {
+    auto p = json::parse_integration(body, where);
+    if (!p) return p.error();
+    parsed = std::move(p.value());
+    return ok_status();
+  });
+  if (!reply) return reply.error();
+  if (reply->status == 404) return std::optional<Integration>{};
+  if (reply->status != 200 || !parsed)
+    return make_error(ExitCode::data, where + ": unexpected HTTP " + std::to_string(reply->status) + " (" +
+                                          json::describe_error_body(reply->body) + ")");
+  if (parsed->id != id)
+    return make_error(ExitCode::data, where + ": the answer is integration '" + parsed->id + "', not '" + id + "'");
+  return std::optional<Integration>(std::move(*parsed));
+}
+
+}  // namespace gigasync

@@ -1,0 +1,122 @@
+// libcurl behind the Transport interface: one easy handle per Transport (connection reuse),
+// redirects never followed, libcurl errors turned into TransportFailure values.
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "gigasync/http.h"
+
+namespace gigasync::http {
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<Headers*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) headers->clear();  // a new response (e.g. after 100-continue)
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
+    headers->emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  }
+  return size * n;
+}
+
+FailureKind classify(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT: return FailureKind::timeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR: return FailureKind::connection;
+    default: return FailureKind::other;
+  }
+}
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(const TransportOptions& o) : options_(o) {
+    global_init_once();
+    handle_ = curl_easy_init();
+  }
+  ~CurlTransport() override { curl_easy_cleanup(handle_); }
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  Outcome perform(const Request& request) override {
+    if (handle_ == nullptr) return failure(FailureKind::other, "libcurl could not be initialised");
+    curl_easy_reset(handle_);
+    Response response;
+    curl_slist* header_list = nullptr;
+    for (const auto& [name, value] : request.headers)
+      header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+        request.method == "PATCH")
+      header_list = curl_slist_append(header_list, "Expect:");
+    set_common(request, response, header_list);
+    CURLcode code = curl_easy_perform(handle_);
+    curl_slist_free_all(header_list);
+    if (code != CURLE_OK) return failure(classify(code), curl_easy_strerror(code));
+    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
+    Outcome out;
+    out.response = std::move(response);
+    return out;
+  }
+
+ private:
+  void set_common(const Request& request, Response& response, curl_slist* header_list) {
+    curl_easy_setopt(handle_, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "HEAD") curl_easy_setopt(handle_, CURLOPT_NOBODY, 1L);
+    if (!request.body.empty() || request.method != "GET") {
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
+    if (request.method == "GET") curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, header_list);
+    curl_easy_setopt(handle_, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are reported, never followed
+    curl_easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(handle_, CURLOPT_TIMEOUT, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &response.headers);
+  }
+
+  static Outcome failure(FailureKind kind, std::string message) {
+    Outcome out;
+    out.failure = TransportFailure{kind, std::move(message)};
+    return out;
+  }
+
+  TransportOptions options_;
+  CURL* handle_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options) {
+  return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace gigasync::http

@@ -1,0 +1,56 @@
+// Small edits of outbox payloads (JSON objects of field → value).
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "gigasync/json.h"
+
+namespace gigasync::json {
+namespace {
+rapidjson::Document parse_object(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+  return doc;
+}
+std::string write(const rapidjson::Document& doc) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+}  // namespace
+
+std::string payload_without(std::string_view payload, std::string_view field) {
+  auto doc = parse_object(payload);
+  doc.RemoveMember(rapidjson::Value(field.data(), static_cast<rapidjson::SizeType>(field.size())));
+  return write(doc);
+}
+
+std::string payload_with(std::string_view payload, std::string_view field, const std::optional<std::string>& value) {
+  auto doc = parse_object(payload);
+  auto& alloc = doc.GetAllocator();
+  rapidjson::Value key(field.data(), static_cast<rapidjson::SizeType>(field.size()), alloc);
+  rapidjson::Value v;
+  if (!value) {
+    v.SetNull();
+  } else if (field == "metadata") {
+    rapidjson::Document meta(&alloc);
+    meta.Parse(value->data(), value->size());
+    if (meta.HasParseError()) v.SetObject(); else v.CopyFrom(meta, alloc);
+  } else {
+    v.SetString(value->data(), static_cast<rapidjson::SizeType>(value->size()), alloc);
+  }
+  doc.RemoveMember(key);
+  doc.AddMember(key, v, alloc);
+  return write(doc);
+}
+
+std::vector<std::string> payload_fields(std::string_view payload) {
+  auto doc = parse_object(payload);
+  std::vector<std::string> out;
+  for (const auto& m : doc.GetObject()) out.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  return out;
+}
+
+}  // namespace gigasync::json

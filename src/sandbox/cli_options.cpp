@@ -1,0 +1,92 @@
+// `gigasync sandbox`: flags and the foreground run.
+#include <CLI/CLI.hpp>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "gigasync/sandbox.h"
+
+namespace gigasync::sandbox {
+namespace {
+
+void add_fault_options(CLI::App& sub, Faults& f) {
+  sub.add_option("--latency-ms", f.latency_ms, "Delay added to every API request (ms)")->check(CLI::NonNegativeNumber);
+  sub.add_option("--rate-limit-every", f.rate_limit_every, "Answer every Nth API request 429")->check(CLI::NonNegativeNumber);
+  sub.add_option("--retry-after", f.retry_after_s, "Retry-After seconds sent with 429")->check(CLI::NonNegativeNumber);
+  sub.add_option("--error-rate", f.error_rate, "Fraction answered 502/503 with an HTML body")->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--lose-response-rate", f.lose_response_rate, "Fraction of writes applied, then the connection dropped")
+      ->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--truncate-rate", f.truncate_rate, "Fraction of GET bodies cut in half")->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--drift-every", f.drift_every, "Every Nth list page: delete an earlier object, add a new one")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--foreign-next", f.foreign_next, "Origin to use in next/previous links (e.g. http://127.0.0.2:9/)");
+  sub.add_flag("--forbid", f.forbid, "Answer every API request 403 (IP allow-list)");
+  sub.add_option("--fault-seed", f.fault_seed, "RNG seed for the fault fractions");
+}
+
+// The token: the file's first line (trailing whitespace stripped), else the environment.
+bool resolve_token(Options& o, const std::string& token_file) {
+  if (token_file.empty()) {
+    const char* env = std::getenv("GIGASYNC_SANDBOX_TOKEN");
+    if (env && *env) o.token = env;
+    return true;
+  }
+  std::ifstream in(token_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (!in || token.empty()) {
+    std::cerr << "gigasync sandbox: cannot read a token from " << token_file << "\n";
+    return false;
+  }
+  o.token = token;
+  return true;
+}
+
+int exit_code(const Error& e) { return static_cast<int>(e.code); }
+
+}  // namespace
+
+void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
+  sub.add_option("--host", o.host, "Address to listen on")->capture_default_str();
+  sub.add_option("--port", o.port, "Port to listen on (0 = any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  sub.add_option("--seed", o.seed, "Integrations to generate at start")->check(CLI::NonNegativeNumber);
+  sub.add_option("--data-seed", o.data_seed, "RNG seed for the generated data")->capture_default_str();
+  sub.add_option("--max-page-size", o.max_page_size, "Largest page_size served")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--token-file", token_file, "File holding the accepted token (else $GIGASYNC_SANDBOX_TOKEN, else sandbox-token)");
+  sub.add_option("--request-log", o.request_log, "Append one JSON line per API request to this file");
+  add_fault_options(sub, o.faults);
+}
+
+int run_foreground(Options o, const std::string& token_file) {
+  if (!resolve_token(o, token_file)) return static_cast<int>(ExitCode::config);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);  // before start: server threads inherit it
+  Server server(std::move(o));
+  auto port = server.start();
+  if (!port) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    std::cerr << "gigasync sandbox: " << port.error().message << "\n";
+    return exit_code(port.error());
+  }
+  std::cout << "gigasync sandbox: listening on " << server.base_url() << " (" << server.object_count()
+            << " integrations)" << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.stop();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return 0;
+}
+
+}  // namespace gigasync::sandbox

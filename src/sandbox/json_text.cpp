@@ -1,0 +1,67 @@
+#include "sandbox/json_text.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace gigasync::sandbox {
+
+std::string quote(std::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string to_json_text(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string detail_json(std::string_view message) { return "{\"detail\":" + quote(message) + "}"; }
+
+std::string non_field_error_json(std::string_view message) {
+  FieldErrors e;
+  e.add("non_field_errors", message);
+  return e.to_json();
+}
+
+const char* python_type_name(const rapidjson::Value& v) {
+  if (v.IsObject()) return "dict";
+  if (v.IsArray()) return "list";
+  if (v.IsString()) return "str";
+  if (v.IsBool()) return "bool";
+  if (v.IsNull()) return "NoneType";
+  return v.IsDouble() ? "float" : "int";
+}
+
+void FieldErrors::add(std::string_view field, std::string_view message) {
+  for (auto& [name, messages] : fields_) {
+    if (name == field) {
+      messages.emplace_back(message);
+      return;
+    }
+  }
+  fields_.push_back({std::string(field), {std::string(message)}});
+}
+
+bool FieldErrors::has(std::string_view field) const {
+  for (const auto& entry : fields_) {
+    if (entry.first == field) return true;
+  }
+  return false;
+}
+
+std::string FieldErrors::to_json() const {
+  std::string out = "{";
+  for (const auto& [name, messages] : fields_) {
+    if (out.size() > 1) out += ',';
+    out += quote(name) + ":[";
+    for (std::size_t i = 0; i < messages.size(); ++i) out += (i ? "," : "") + quote(messages[i]);
+    out += ']';
+  }
+  return out + "}";
+}
+
+}  // namespace gigasync::sandbox

@@ -1,0 +1,36 @@
+#pragma once
+// Field validation for create (POST), replace (PUT) and partial update (PATCH), with DRF's
+// messages. Errors are collected for every field in one FieldErrors.
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "sandbox/json_text.h"
+#include "sandbox/record.h"
+
+namespace gigasync::sandbox {
+
+enum class WriteMode { create, replace, patch };
+
+struct WriteContext {
+  WriteMode mode = WriteMode::create;
+  const Record* current = nullptr;      // REQUIRED for replace and patch
+  const Store* store = nullptr;         // REQUIRED for create (id uniqueness)
+  std::string_view origin;              // "http://host:port", for logo URLs
+  std::function<std::string()> new_id;  // REQUIRED for create: the default id
+};
+
+struct WriteResult {
+  Record record;       // what the write would store (meaningful when errors is empty)
+  FieldErrors errors;  // non-empty = refused with 400
+};
+
+// REQUIRES: body is a JSON object.
+WriteResult build_record(const rapidjson::Value& body, const WriteContext& ctx);
+
+// x@y.z with one '@', no whitespace, and a dot inside the domain.
+bool looks_like_email(std::string_view s);
+
+}  // namespace gigasync::sandbox

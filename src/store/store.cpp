@@ -1,0 +1,303 @@
+// Store: opening, migrations, and the row-level reads and writes of the mirror.
+#include "gigasync/store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "store/schema.h"
+
+namespace gigasync {
+namespace {
+
+const char* table_name(Table t) { return t == Table::mirror ? "integrations" : "integration_base"; }
+
+std::optional<std::string> text(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getString();
+}
+
+Integration row_to_integration(SQLite::Statement& q) {
+  Integration o;
+  o.id = q.getColumn(0).getString();
+  o.name = text(q.getColumn(1));
+  o.type = q.getColumn(2).getInt64();
+  o.logo = text(q.getColumn(3));
+  o.metadata = text(q.getColumn(4));
+  o.email = text(q.getColumn(5));
+  o.recipient = text(q.getColumn(6));
+  o.address_line_1 = text(q.getColumn(7));
+  o.address_line_2 = text(q.getColumn(8));
+  o.zip_code = text(q.getColumn(9));
+  o.city = text(q.getColumn(10));
+  return o;
+}
+
+void bind_text(SQLite::Statement& q, int i, const std::optional<std::string>& v) {
+  if (v) q.bind(i, *v); else q.bind(i);
+}
+
+constexpr const char* kColumns =
+    "id, name, type, logo, metadata, email, recipient, address_line_1, address_line_2, zip_code, city";
+
+Error db_error(const std::string& what, const std::exception& e) {
+  return make_error(ExitCode::software, "database: " + what + ": " + e.what());
+}
+
+}  // namespace
+
+std::string now_iso8601() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
+  return out;
+}
+
+Store::Store(std::string path, std::unique_ptr<SQLite::Database> db) : path_(std::move(path)), db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(30000);
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA foreign_keys = ON");
+  } catch (const std::exception& e) {
+    return make_error(ExitCode::cant_create, "cannot open database " + path + ": " + e.what());
+  }
+  try {
+    int version = db->execAndGet("PRAGMA user_version").getInt();
+    const auto& steps = schema::migrations();
+    if (version > static_cast<int>(steps.size()))
+      return make_error(ExitCode::software, "database " + path + " has schema version " + std::to_string(version) +
+                                                ", newer than this gigasync understands (" +
+                                                std::to_string(steps.size()) + "); upgrade gigasync");
+    for (auto v = static_cast<size_t>(version); v < steps.size(); ++v) {
+      SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      if (db->execAndGet("PRAGMA user_version").getInt() > static_cast<int>(v)) continue;
+      db->exec(steps[v]);
+      db->exec("PRAGMA user_version = " + std::to_string(v + 1));
+      tx.commit();
+    }
+  } catch (const std::exception& e) {
+    return make_error(ExitCode::cant_create, "cannot prepare database " + path + ": " + e.what());
+  }
+  return std::unique_ptr<Store>(new Store(path, std::move(db)));
+}
+
+Result<std::map<std::string, Integration>> Store::load_all(Table t) {
+  try {
+    std::map<std::string, Integration> out;
+    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + " FROM " + table_name(t));
+    while (q.executeStep()) {
+      auto o = row_to_integration(q);
+      out.emplace(o.id, std::move(o));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return db_error("reading " + std::string(table_name(t)), e);
+  }
+}
+
+Result<std::optional<Integration>> Store::load_one(Table t, const std::string& id) {
+  try {
+    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + " FROM " + table_name(t) + " WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) return std::optional<Integration>{};
+    return std::optional<Integration>(row_to_integration(q));
+  } catch (const std::exception& e) {
+    return db_error("reading integration " + id, e);
+  }
+}
+
+Result<long long> Store::begin_run(const std::string& mode) {
+  try {
+    SQLite::Statement q(*db_, "INSERT INTO sync_runs (started_at, mode, status) VALUES (?, ?, 'running')");
+    q.bind(1, now_iso8601());
+    q.bind(2, mode);
+    q.exec();
+    return db_->getLastInsertRowid();
+  } catch (const std::exception& e) {
+    return db_error("recording the run", e);
+  }
+}
+
+Status Store::finish_run(const RunRecord& r) {
+  try {
+    SQLite::Statement q(*db_,
+                        "UPDATE sync_runs SET finished_at = ?, status = ?, pages = ?, fetched = ?, inserted = ?, "
+                        "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ? WHERE id = ?");
+    q.bind(1, now_iso8601());
+    q.bind(2, r.status);
+    q.bind(3, static_cast<int64_t>(r.pages));
+    q.bind(4, static_cast<int64_t>(r.fetched));
+    q.bind(5, static_cast<int64_t>(r.inserted));
+    q.bind(6, static_cast<int64_t>(r.updated));
+    q.bind(7, static_cast<int64_t>(r.deleted));
+    q.bind(8, static_cast<int64_t>(r.pushed));
+    q.bind(9, static_cast<int64_t>(r.push_failed));
+    q.bind(10, static_cast<int64_t>(r.conflicts));
+    if (r.error.empty()) q.bind(11); else q.bind(11, r.error);
+    q.bind(12, static_cast<int64_t>(r.id));
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("recording the run", e);
+  }
+}
+
+Result<StatusCounts> Store::status_counts() {
+  try {
+    StatusCounts c;
+    c.integrations = db_->execAndGet("SELECT count(*) FROM integrations").getInt64();
+    SQLite::Statement q(*db_, "SELECT state, count(*) FROM pending_changes WHERE state <> 'done' GROUP BY state");
+    while (q.executeStep()) {
+      std::string state = q.getColumn(0).getString();
+      long long n = q.getColumn(1).getInt64();
+      if (state == "pending") c.pending = n;
+      if (state == "in_flight") c.in_flight = n;
+      if (state == "failed") c.failed = n;
+    }
+    c.open_conflicts = db_->execAndGet("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").getInt64();
+    SQLite::Statement r(*db_,
+                        "SELECT id, mode, status, pages, fetched, inserted, updated, deleted, pushed, push_failed, "
+                        "conflicts, coalesce(error, ''), started_at, coalesce(finished_at, '') FROM sync_runs "
+                        "ORDER BY id DESC LIMIT 1");
+    if (r.executeStep()) {
+      RunRecord rr;
+      rr.id = r.getColumn(0).getInt64();
+      rr.mode = r.getColumn(1).getString();
+      rr.status = r.getColumn(2).getString();
+      rr.pages = r.getColumn(3).getInt64();
+      rr.fetched = r.getColumn(4).getInt64();
+      rr.inserted = r.getColumn(5).getInt64();
+      rr.updated = r.getColumn(6).getInt64();
+      rr.deleted = r.getColumn(7).getInt64();
+      rr.pushed = r.getColumn(8).getInt64();
+      rr.push_failed = r.getColumn(9).getInt64();
+      rr.conflicts = r.getColumn(10).getInt64();
+      rr.error = r.getColumn(11).getString();
+      c.last_run_started = r.getColumn(12).getString();
+      c.last_run_finished = r.getColumn(13).getString();
+      c.last_run = rr;
+    }
+    SQLite::Statement s(*db_, "SELECT finished_at FROM sync_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1");
+    if (s.executeStep()) c.last_success = s.getColumn(0).getString();
+    return c;
+  } catch (const std::exception& e) {
+    return db_error("reading status", e);
+  }
+}
+
+// --- Txn -------------------------------------------------------------------------------------
+
+Store::Txn::Txn(Store& s) : store_(s) {}
+
+Store::Txn::~Txn() {
+  if (!open_) return;
+  try {
+    store_.db_->exec("ROLLBACK");
+  } catch (...) {  // nothing more can be done; SQLite rolls back on close anyway
+  }
+}
+
+SQLite::Database& Store::Txn::db() { return *store_.db_; }
+
+Status Store::Txn::begin() {
+  try {
+    store_.db_->exec("BEGIN IMMEDIATE");
+    open_ = true;
+    store_.db_->exec("UPDATE gigasync_control SET applying = 1");
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("starting a write", e);
+  }
+}
+
+Status Store::Txn::commit() {
+  try {
+    store_.db_->exec("UPDATE gigasync_control SET applying = 0");
+    store_.db_->exec("COMMIT");
+    open_ = false;
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("committing", e);
+  }
+}
+
+Status Store::Txn::upsert(Table t, const Integration& o) {
+  try {
+    std::string sql = std::string("INSERT INTO ") + table_name(t) + " (" + kColumns +
+                      (t == Table::base ? ", synced_at" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
+                      (t == Table::base ? ",?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                      "type = excluded.type, logo = excluded.logo, metadata = excluded.metadata, email = excluded.email, "
+                      "recipient = excluded.recipient, address_line_1 = excluded.address_line_1, "
+                      "address_line_2 = excluded.address_line_2, zip_code = excluded.zip_code, city = excluded.city" +
+                      (t == Table::base ? ", synced_at = excluded.synced_at" : "");
+    SQLite::Statement q(*store_.db_, sql);
+    q.bind(1, o.id);
+    bind_text(q, 2, o.name);
+    q.bind(3, static_cast<int64_t>(o.type));
+    bind_text(q, 4, o.logo);
+    bind_text(q, 5, o.metadata);
+    bind_text(q, 6, o.email);
+    bind_text(q, 7, o.recipient);
+    bind_text(q, 8, o.address_line_1);
+    bind_text(q, 9, o.address_line_2);
+    bind_text(q, 10, o.zip_code);
+    bind_text(q, 11, o.city);
+    if (t == Table::base) q.bind(12, now_iso8601());
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("writing integration " + o.id, e);
+  }
+}
+
+Status Store::Txn::remove(Table t, const std::string& id) {
+  try {
+    SQLite::Statement q(*store_.db_, std::string("DELETE FROM ") + table_name(t) + " WHERE id = ?");
+    q.bind(1, id);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("deleting integration " + id, e);
+  }
+}
+
+Status Store::Txn::add_history(const HistoryEntry& h) {
+  try {
+    SQLite::Statement q(*store_.db_,
+                        "INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, now_iso8601());
+    q.bind(2, h.integration_id);
+    q.bind(3, h.source);
+    q.bind(4, h.op);
+    if (h.field.empty()) q.bind(5); else q.bind(5, h.field);
+    bind_text(q, 6, h.old_value);
+    bind_text(q, 7, h.new_value);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("recording history", e);
+  }
+}
+
+Result<std::optional<Integration>> Store::Txn::get(Table t, const std::string& id) { return store_.load_one(t, id); }
+
+}  // namespace gigasync

@@ -1,0 +1,88 @@
+// One cycle: pull, then push, recorded in sync_runs whatever the outcome.
+#include <spdlog/spdlog.h>
+
+#include "gigasync/sync.h"
+#include "sync/pull.h"
+#include "sync/push.h"
+
+namespace gigasync {
+namespace {
+
+std::string mode_of(const SyncOptions& o) {
+  if (o.dry_run) return "dry-run";
+  if (o.pull && o.push) return "full";
+  return o.pull ? "pull" : "push";
+}
+
+std::string plural(long long n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+Status fill_counts(Store& store, SyncReport& report) {
+  auto counts = store.status_counts();
+  if (!counts) return counts.error();
+  report.mirrored = counts->integrations;
+  report.pending = counts->pending + counts->in_flight;
+  report.failed = counts->failed;
+  report.open_conflicts = counts->open_conflicts;
+  return ok_status();
+}
+
+}  // namespace
+
+std::string SyncReport::summary() const {
+  std::string s = run.mode + " cycle " + run.status + ": " + plural(mirrored, "integration", "integrations") +
+                  " mirrored; pulled " + std::to_string(run.fetched) + " (+" + std::to_string(run.inserted) + " ~" +
+                  std::to_string(run.updated) + " -" + std::to_string(run.deleted) + "), pushed " +
+                  std::to_string(run.pushed) + "; " + std::to_string(pending) + " pending, " +
+                  std::to_string(failed) + " failed, " + plural(open_conflicts, "open conflict", "open conflicts");
+  if (deletions_refused) s += "; remote deletions refused (see log)";
+  return s;
+}
+
+Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options) {
+  SyncReport report;
+  report.run.mode = mode_of(options);
+  if (!options.dry_run) {
+    auto id = store.begin_run(report.run.mode);
+    if (!id) return id.error();
+    report.run.id = id.value();
+  }
+  auto fail = [&](const Error& e) -> Result<SyncReport> {
+    if (options.dry_run) return e;
+    report.run.status = "failed";
+    report.run.error = e.message;
+    if (auto s = store.finish_run(report.run); !s) spdlog::error("{}", s.error().message);
+    return e;
+  };
+  if (options.pull) {
+    auto p = pull(cfg, store, api, options);
+    if (!p) return fail(p.error());
+    report.run.pages = p->pages;
+    report.run.fetched = p->fetched;
+    report.run.inserted = p->inserted;
+    report.run.updated = p->updated;
+    report.run.deleted = p->deleted;
+    report.run.conflicts = p->conflicts;
+    report.deletions_refused = p->deletions_refused;
+    report.plan = std::move(p->plan);
+  }
+  if (options.push) {
+    auto p = push(cfg, store, api, options);
+    if (!p) return fail(p.error());
+    report.run.pushed = p->pushed;
+    report.run.push_failed = p->failed;
+    report.run.conflicts += p->conflicts;
+    for (auto& line : p->plan) report.plan.push_back(std::move(line));
+  }
+  if (auto s = fill_counts(store, report); !s) return fail(s.error());
+  bool partial = report.run.push_failed > 0 || report.failed > 0 || report.open_conflicts > 0 || report.deletions_refused;
+  report.exit = partial ? ExitCode::partial : ExitCode::ok;
+  report.run.status = partial ? "partial" : "ok";
+  if (!options.dry_run) {
+    if (auto s = store.finish_run(report.run); !s) return s.error();
+  }
+  return report;
+}
+
+}  // namespace gigasync
