@@ -10,7 +10,7 @@
 #include "gigasync/error.h"
 #include "gigasync/integration.h"
 
-namespace SQLite { class Database; }
+namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
@@ -124,11 +124,15 @@ class Store {
   Result<std::vector<std::string>> integrations_with_pending();
 
   SQLite::Database& db() { return *db_; }
+  // A prepared statement kept for reuse (reset, bindings cleared). Hot paths use it: preparing an
+  // INSERT into `integrations` compiles its triggers each time.
+  SQLite::Statement& cached(const std::string& sql);
 
  private:
   Store(std::string path, std::unique_ptr<SQLite::Database> db);
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
 };
 
 // The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.

@@ -111,7 +111,10 @@ Result<ApiReply> ApiClient::send(const std::string& method, const std::string& u
     if (stop_requested()) { last_problem = "stopped"; break; }
     if (attempt > 0) stats_.retries++;
     stats_.requests++;
+    auto started = std::chrono::steady_clock::now();
     http::Outcome outcome = transport->perform(request);
+    spdlog::debug("{}: {} in {} ms", what, outcome.ok() ? "HTTP " + std::to_string(outcome.response->status) : outcome.failure.message,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     std::optional<std::chrono::milliseconds> wait;
     if (!outcome.ok()) {
       last_problem = outcome.failure.message;

@@ -96,7 +96,7 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.timeout.count()));
     curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "gzip");  // not br: servers compress it slowly
     curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response.body);
     curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, on_header);

@@ -6,10 +6,28 @@
 namespace gigasync::sandbox {
 
 std::string quote(std::string_view s) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  return {buf.GetString(), buf.GetSize()};
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  std::size_t plain = 0;  // start of the run not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.substr(plain, i - plain));
+    plain = i + 1;
+    if (u >= 0x20) {
+      out += '\\';
+      out += s[i];
+    } else {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    }
+  }
+  out.append(s.substr(plain));
+  out += '"';
+  return out;
 }
 
 std::string to_json_text(const rapidjson::Value& v) {

@@ -43,6 +43,7 @@ class Store {
   bool erase(const std::string& id);
   const std::vector<Record>& all() const { return records_; }
   std::size_t size() const { return records_.size(); }
+  void reserve(std::size_t n) { records_.reserve(n); }
 
  private:
   std::vector<Record> records_;

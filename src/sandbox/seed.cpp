@@ -184,6 +184,7 @@ void seed_store(Store& store, Generator& gen, int n) {
   std::vector<int> types(static_cast<std::size_t>(n - 1), 3);
   for (std::size_t i = 0; i < static_cast<std::size_t>(n / 5) && i < types.size(); ++i) types[i] = 2;
   for (std::size_t i = types.size(); i > 1; --i) std::swap(types[i - 1], types[gen.pick(i)]);
+  store.reserve(store.size() + static_cast<std::size_t>(n));
   store.upsert(gen.company());
   for (int type : types) {
     Record r = type == 2 ? gen.freelancer() : gen.custom();

@@ -24,6 +24,12 @@ httplib::Server::HandlerResponse unknown_method(const httplib::Request& req, htt
   return httplib::Server::HandlerResponse::Handled;
 }
 
+// httplib's default also sets SO_REUSEPORT, which would let a second sandbox share the port.
+void reuse_address_only(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
 Result<int> bind(httplib::Server& http, const Options& o) {
   errno = 0;
   int port = o.port == 0 ? http.bind_to_any_port(o.host) : (http.bind_to_port(o.host, o.port) ? o.port : -1);
@@ -43,6 +49,7 @@ void Server::Impl::install_routes(httplib::Server& h) {
   const char* all = R"(.*)";
   h.Get(all, handler).Post(all, handler).Put(all, handler).Patch(all, handler).Delete(all, handler).Options(all, handler);
   h.set_error_handler(httplib::Server::HandlerWithResponse(unknown_method));
+  h.set_socket_options(reuse_address_only);
   h.set_keep_alive_timeout(2);
   h.set_payload_max_length(kMaxBody);
 }

@@ -42,15 +42,15 @@ std::string whole_object(std::string_view r) {
   return out + ")";
 }
 
-// Nested json_set over `start` that adds field f when `cond(f)` holds.
+// json_set over `start` that adds field f when `cond(f)` holds. Fields that do not qualify are
+// written to a scratch key that is removed at the end, so the SQL grows linearly with the fields.
 template <class Cond>
 std::string json_set_chain(std::string start, std::string_view r, Cond cond) {
   for (auto f : kMutableFields) {
-    std::string path = "'$." + std::string(f) + "'";
-    start = "CASE WHEN " + cond(f) + " THEN json_set(" + start + ", " + path + ", " + json_value(r, f) +
-            ") ELSE " + start + " END";
+    start = "json_set(" + start + ", CASE WHEN " + cond(f) + " THEN '$." + std::string(f) + "' ELSE '$.__skip' END, " +
+            json_value(r, f) + ")";
   }
-  return start;
+  return "json_remove(" + start + ", '$.__skip')";
 }
 
 std::string changed(std::string_view f) {
@@ -95,20 +95,11 @@ std::string triggers() {
        "WHERE NEW.type IS NOT OLD.type;\n"
        "  SELECT RAISE(ABORT, 'gigasync: type 2 (invoice) integrations are read-only in the API') "
        "WHERE OLD.type = 2;\n  " + validate_row("NEW") + "END;\n";
-  std::string payload_cond = "f";
   auto include = [](std::string_view f) {
     return "(" + changed(f) + " OR EXISTS (SELECT 1 FROM pending_changes q WHERE q.integration_id = NEW.id AND "
            "q.state = 'failed' AND json_type(q.payload, '$." + std::string(f) + "') IS NOT NULL))";
   };
-  auto old_value = [](std::string_view f) {
-    return std::string("json_set(") + "'{}'" + ", '$." + std::string(f) + "', " + json_value("OLD", f) + ")";
-  };
-  (void)old_value;
-  std::string base_chain = "'{}'";
-  for (auto f : kMutableFields) {
-    base_chain = "CASE WHEN " + changed(f) + " THEN json_set(" + base_chain + ", '$." + std::string(f) + "', " +
-                 json_value("OLD", f) + ") ELSE " + base_chain + " END";
-  }
+  std::string base_chain = json_set_chain("'{}'", "OLD", [](std::string_view f) { return changed(f); });
   s += "CREATE TRIGGER integrations_capture_update AFTER UPDATE ON integrations WHEN " +
        std::string(kCapturing) + " AND " + any_changed() + " BEGIN\n"
        "  UPDATE pending_changes SET payload = " + json_set_chain("payload", "NEW", [](std::string_view f) { return changed(f); }) +

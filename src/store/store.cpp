@@ -62,7 +62,15 @@ std::string now_iso8601() {
 }
 
 Store::Store(std::string path, std::unique_ptr<SQLite::Database> db) : path_(std::move(path)), db_(std::move(db)) {}
-Store::~Store() = default;
+Store::~Store() { statements_.clear(); }
+
+SQLite::Statement& Store::cached(const std::string& sql) {
+  auto& slot = statements_[sql];
+  if (!slot) slot = std::make_unique<SQLite::Statement>(*db_, sql);
+  slot->reset();
+  slot->clearBindings();
+  return *slot;
+}
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   std::unique_ptr<SQLite::Database> db;
@@ -248,7 +256,7 @@ Status Store::Txn::upsert(Table t, const Integration& o) {
                       "recipient = excluded.recipient, address_line_1 = excluded.address_line_1, "
                       "address_line_2 = excluded.address_line_2, zip_code = excluded.zip_code, city = excluded.city" +
                       (t == Table::base ? ", synced_at = excluded.synced_at" : "");
-    SQLite::Statement q(*store_.db_, sql);
+    SQLite::Statement& q = store_.cached(sql);
     q.bind(1, o.id);
     bind_text(q, 2, o.name);
     q.bind(3, static_cast<int64_t>(o.type));
@@ -270,7 +278,7 @@ Status Store::Txn::upsert(Table t, const Integration& o) {
 
 Status Store::Txn::remove(Table t, const std::string& id) {
   try {
-    SQLite::Statement q(*store_.db_, std::string("DELETE FROM ") + table_name(t) + " WHERE id = ?");
+    SQLite::Statement& q = store_.cached(std::string("DELETE FROM ") + table_name(t) + " WHERE id = ?");
     q.bind(1, id);
     q.exec();
     return ok_status();
@@ -281,9 +289,9 @@ Status Store::Txn::remove(Table t, const std::string& id) {
 
 Status Store::Txn::add_history(const HistoryEntry& h) {
   try {
-    SQLite::Statement q(*store_.db_,
-                        "INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& q = store_.cached(
+        "INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
     q.bind(1, now_iso8601());
     q.bind(2, h.integration_id);
     q.bind(3, h.source);

@@ -106,7 +106,7 @@ std::string gigasync_binary() {
 #endif
 }
 
-RunResult gigasync(const std::vector<std::string>& args, const Env& env, std::chrono::seconds timeout) {
+RunResult run_gigasync(const std::vector<std::string>& args, const Env& env, std::chrono::seconds timeout) {
   return run(gigasync_binary(), args, env, timeout);
 }
 
@@ -159,7 +159,8 @@ std::string write_config(const fs::path& dir, const std::string& base_url, const
   auto cfg = dir / "gigasync.toml";
   std::ofstream f(cfg);
   f << "[api]\nbase_url = \"" << base_url << "\"\ntoken_file = \"" << token_path.string()
-    << "\"\nmax_retries = 3\ntimeout_s = 10\n" << api_extra << "\n[database]\npath = \"" << (dir / "mirror.db").string() << "\"\n"
+    << "\"\n" << (api_extra.find("max_retries") == std::string::npos ? "max_retries = 3\n" : "")
+    << (api_extra.find("timeout_s") == std::string::npos ? "timeout_s = 10\n" : "") << api_extra << "\n[database]\npath = \"" << (dir / "mirror.db").string() << "\"\n"
     << extra << "\n";
   return cfg.string();
 }

@@ -36,7 +36,7 @@ RunResult run(const std::string& program, const std::vector<std::string>& args, 
 
 // The built gigasync binary.
 std::string gigasync_binary();
-RunResult gigasync(const std::vector<std::string>& args, const Env& env = {},
+RunResult run_gigasync(const std::vector<std::string>& args, const Env& env = {},
                    std::chrono::seconds timeout = std::chrono::seconds(120));
 
 // A process in the background with stdout/stderr sent to files in `dir`.

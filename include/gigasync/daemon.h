@@ -1,0 +1,35 @@
+#pragma once
+// `gigasync daemon`: a sync cycle every sync.interval_s (± sync.jitter_s), a push-only cycle
+// sync.push_delay_s after a local edit of the mirror by any process, systemd notify
+// (READY=1, STATUS=, WATCHDOG=1, STOPPING=1) and signals:
+//   SIGTERM/SIGINT  finish the request in flight, commit, exit 0
+//   SIGHUP          reload the configuration (a bad one is refused and the old one kept)
+//   SIGUSR1         run a full cycle now
+// Every cycle holds the database's CycleLock, so the daemon and `gigasync sync` take turns.
+#include <functional>
+#include <memory>
+
+#include "gigasync/api_client.h"
+#include "gigasync/config.h"
+#include "gigasync/error.h"
+
+namespace gigasync::daemon {
+
+// How the daemon gets its configuration and API client (the CLI supplies these; tests may too).
+struct Deps {
+  // Reads the configuration (file, environment, flags). Called at start and on every SIGHUP.
+  std::function<Result<Config>()> load_config;
+  // Loads the token and builds an API client for `cfg` (setting cfg.token_source). Called at
+  // start and on every SIGHUP, so a rotated token is picked up too.
+  std::function<Result<std::unique_ptr<ApiClient>>(Config&)> make_api;
+};
+
+// Runs the daemon until SIGTERM or SIGINT (returns 0) or a fatal error, which is logged at
+// ERROR and returned as its exit code: 78 bad config or token, 77 token refused by the API,
+// 64 usage, 73/70 when the database can not be opened. While the API is unreachable the daemon
+// keeps running and retries with exponential backoff (capped at sync.interval_s).
+// REQUIRES: called from the main thread before any other thread is started (it blocks the
+// handled signals, and threads started later inherit that mask).
+int run(const Deps& deps);
+
+}  // namespace gigasync::daemon

@@ -1,0 +1,199 @@
+// URL parsing, origins, Retry-After and backoff.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+
+#include "gigasync/http.h"
+
+using gigasync::ExitCode;
+using gigasync::http::parse_url;
+using gigasync::http::Url;
+using std::chrono::milliseconds;
+
+TEST_CASE("parse_url fills the default port from the scheme", "[http]") {
+  auto https = parse_url("https://api.gigapay.se/v2/");
+  REQUIRE(https.ok());
+  CHECK(https->scheme == "https");
+  CHECK(https->host == "api.gigapay.se");
+  CHECK(https->port == 443);
+  CHECK(https->path_and_query == "/v2/");
+  auto http = parse_url("http://localhost/v2/integrations/?page=2&page_size=10");
+  REQUIRE(http.ok());
+  CHECK(http->port == 80);
+  CHECK(http->path_and_query == "/v2/integrations/?page=2&page_size=10");
+}
+
+TEST_CASE("parse_url reads an explicit port", "[http]") {
+  auto u = parse_url("http://127.0.0.1:8080/v2/");
+  REQUIRE(u.ok());
+  CHECK(u->host == "127.0.0.1");
+  CHECK(u->port == 8080);
+  CHECK(u->path_and_query == "/v2/");
+}
+
+TEST_CASE("parse_url gives a URL without a path the path /", "[http]") {
+  auto u = parse_url("https://example.com:8443");
+  REQUIRE(u.ok());
+  CHECK(u->port == 8443);
+  CHECK(u->path_and_query == "/");
+}
+
+TEST_CASE("parse_url lower-cases the scheme and host but not the path", "[http]") {
+  auto u = parse_url("HTTPS://API.Example.COM/V2/Path");
+  REQUIRE(u.ok());
+  CHECK(u->scheme == "https");
+  CHECK(u->host == "api.example.com");
+  CHECK(u->path_and_query == "/V2/Path");
+}
+
+TEST_CASE("parse_url reads IPv6 literals with and without a port", "[http]") {
+  auto with_port = parse_url("http://[::1]:8080/v2/");
+  REQUIRE(with_port.ok());
+  CHECK(with_port->host == "[::1]");
+  CHECK(with_port->port == 8080);
+  CHECK(with_port->path_and_query == "/v2/");
+  auto without = parse_url("https://[2001:DB8::1]/x");
+  REQUIRE(without.ok());
+  CHECK(without->host == "[2001:db8::1]");
+  CHECK(without->port == 443);
+  CHECK_FALSE(parse_url("http://[::1/v2/").ok());
+  CHECK_FALSE(parse_url("http://[::1]x/v2/").ok());
+}
+
+TEST_CASE("parse_url refuses credentials in the URL", "[http]") {
+  auto u = parse_url("https://user:secret@api.gigapay.se/v2/");
+  REQUIRE_FALSE(u.ok());
+  CHECK(u.error().code == ExitCode::config);
+  CHECK_THAT(u.error().message, Catch::Contains("credentials"));
+  CHECK_FALSE(parse_url("https://user@api.gigapay.se/").ok());
+}
+
+TEST_CASE("parse_url refuses schemes other than http and https", "[http]") {
+  for (const char* s : {"ftp://example.com/", "file:///etc/passwd", "gopher://x/", "api.gigapay.se/v2/", "//host/",
+                        "httpx://host/"}) {
+    INFO(s);
+    auto u = parse_url(s);
+    REQUIRE_FALSE(u.ok());
+    CHECK(u.error().code == ExitCode::config);
+    CHECK_THAT(u.error().message, Catch::Contains(s));
+  }
+}
+
+TEST_CASE("parse_url refuses a missing host and bad ports", "[http]") {
+  for (const char* s : {"http://", "http:///path", "http://:80/", "http://host:/", "http://host:0/",
+                        "http://host:65536/", "http://host:-1/", "http://host:80x/", "http://host:http/"}) {
+    INFO(s);
+    CHECK_FALSE(parse_url(s).ok());
+  }
+  auto max = parse_url("http://host:65535/");
+  REQUIRE(max.ok());
+  CHECK(max->port == 65535);
+}
+
+TEST_CASE("same_origin compares scheme, host and port, never the path", "[http]") {
+  auto base = parse_url("https://api.gigapay.se/v2/").value();
+  CHECK(base.same_origin(parse_url("https://api.gigapay.se/v2/integrations/?page=3").value()));
+  CHECK(base.same_origin(parse_url("https://API.GIGAPAY.SE:443/other").value()));
+  CHECK_FALSE(base.same_origin(parse_url("http://api.gigapay.se/v2/").value()));
+  CHECK_FALSE(base.same_origin(parse_url("https://api.gigapay.se:8443/v2/").value()));
+  CHECK_FALSE(base.same_origin(parse_url("https://evil.example/v2/").value()));
+  CHECK_FALSE(base.same_origin(parse_url("https://api.gigapay.se.evil.example/v2/").value()));
+}
+
+TEST_CASE("origin() spells scheme, host and port", "[http]") {
+  CHECK(parse_url("https://api.gigapay.se/v2/").value().origin() == "https://api.gigapay.se:443");
+  CHECK(parse_url("http://[::1]:9/").value().origin() == "http://[::1]:9");
+}
+
+TEST_CASE("parse_retry_after reads delta-seconds", "[http]") {
+  using gigasync::http::parse_retry_after;
+  CHECK(parse_retry_after("0") == milliseconds(0));
+  CHECK(parse_retry_after("7") == milliseconds(7000));
+  CHECK(parse_retry_after(" 120 ") == milliseconds(120000));
+}
+
+TEST_CASE("parse_retry_after ignores what is absent or not delta-seconds", "[http]") {
+  using gigasync::http::parse_retry_after;
+  CHECK_FALSE(parse_retry_after("").has_value());
+  CHECK_FALSE(parse_retry_after("   ").has_value());
+  CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT").has_value());
+  CHECK_FALSE(parse_retry_after("-5").has_value());
+  CHECK_FALSE(parse_retry_after("5s").has_value());
+  CHECK_FALSE(parse_retry_after("soon").has_value());
+}
+
+TEST_CASE("parse_retry_after caps a huge wait at one hour", "[http]") {
+  using gigasync::http::parse_retry_after;
+  CHECK(parse_retry_after("86400") == milliseconds(3600 * 1000));
+  CHECK(parse_retry_after("99999999999999999999") == milliseconds(3600 * 1000));
+}
+
+TEST_CASE("parse_retry_after ignores nan", "[http][!mayfail]") {
+  // from_chars(double) accepts "nan"; NaN passes the `seconds < 0` check and std::min, and casting it
+  // to an integer is undefined behaviour (on x86 a wait of -9223372036854775808 ms).
+  using gigasync::http::parse_retry_after;
+  auto v = parse_retry_after("nan");
+  CHECK_FALSE(v.has_value());
+  if (v) CHECK(v->count() >= 0);
+}
+
+TEST_CASE("parse_retry_after accepts only digits, as delta-seconds are", "[http][!mayfail]") {
+  // RFC 9110: delta-seconds = 1*DIGIT. "inf" (read as one hour) and "1e3" (read as 1000 s) are not.
+  using gigasync::http::parse_retry_after;
+  CHECK_FALSE(parse_retry_after("inf").has_value());
+  CHECK_FALSE(parse_retry_after("1e3").has_value());
+}
+
+TEST_CASE("backoff_delay stays within the exponential ceiling and above half of it", "[http]") {
+  using gigasync::http::backoff_delay;
+  const milliseconds base(100), cap(1000000);
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    const long long ceiling = 100LL << attempt;
+    for (int i = 0; i < 200; ++i) {
+      auto d = backoff_delay(attempt, base, cap);
+      INFO("attempt " << attempt << ": " << d.count() << " ms");
+      REQUIRE(d.count() <= ceiling);
+      REQUIRE(d.count() >= ceiling / 2);
+    }
+  }
+}
+
+TEST_CASE("backoff_delay grows with the attempt number", "[http]") {
+  using gigasync::http::backoff_delay;
+  const milliseconds base(500), cap(60000);
+  milliseconds max_first(0), min_third(milliseconds::max());
+  for (int i = 0; i < 200; ++i) {
+    max_first = std::max(max_first, backoff_delay(0, base, cap));
+    min_third = std::min(min_third, backoff_delay(3, base, cap));
+  }
+  CHECK(max_first <= base);
+  CHECK(min_third >= milliseconds(2000));
+  CHECK(min_third > max_first);
+}
+
+TEST_CASE("backoff_delay never exceeds the cap, even after many attempts", "[http]") {
+  using gigasync::http::backoff_delay;
+  const milliseconds base(500), cap(30000);
+  for (int attempt : {6, 7, 10, 20, 30, 63, 1000}) {
+    auto d = backoff_delay(attempt, base, cap);
+    INFO("attempt " << attempt << ": " << d.count() << " ms");
+    CHECK(d <= cap);
+    CHECK(d >= cap / 2);
+  }
+}
+
+TEST_CASE("backoff_delay varies (jitter) rather than returning one fixed value", "[http]") {
+  using gigasync::http::backoff_delay;
+  auto first = backoff_delay(4, milliseconds(500), milliseconds(30000));
+  bool varied = false;
+  for (int i = 0; i < 50 && !varied; ++i) varied = backoff_delay(4, milliseconds(500), milliseconds(30000)) != first;
+  CHECK(varied);
+}
+
+TEST_CASE("Response::header finds a header whatever its case", "[http]") {
+  gigasync::http::Response r;
+  r.headers = {{"content-type", "text/html"}, {"Retry-After", "3"}};
+  CHECK(r.header("Content-Type") == "text/html");
+  CHECK(r.header("RETRY-AFTER") == "3");
+  CHECK(r.header("Location").empty());
+}

@@ -1,0 +1,691 @@
+// The SQLite store: schema and migrations, and the triggers that turn people's SQL edits of
+// `integrations` (made on another connection, as the sqlite3 shell would) into outbox rows.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "gigasync/json.h"
+#include "gigasync/store.h"
+#include "support/process.h"
+
+using gigasync::Change;
+using gigasync::ExitCode;
+using gigasync::Integration;
+using gigasync::Store;
+using gigasync::Table;
+using gigasync::test::TempDir;
+
+namespace {
+
+Integration sample(const std::string& id, long long type = 3) {
+  Integration o;
+  o.id = id;
+  o.name = "Acme " + id;
+  o.type = type;
+  o.logo = "https://cdn.example/logo-" + id + ".png";
+  o.metadata = R"({"team":"north"})";
+  o.email = id + "@acme.example";
+  o.recipient = "Acme AB";
+  o.address_line_1 = "Storgatan 1";
+  o.address_line_2 = std::nullopt;
+  o.zip_code = "111 22";
+  o.city = "Stockholm";
+  return o;
+}
+
+std::unique_ptr<Store> open_store(const TempDir& dir) {
+  auto s = Store::open(dir.str("mirror.db"));
+  REQUIRE(s.ok());
+  return std::move(s.value());
+}
+
+// What a sync leaves behind: the row in both the mirror and the base (gigasync's own write).
+void seed(Store& store, const Integration& o) {
+  Store::Txn txn(store);
+  REQUIRE(txn.begin().ok());
+  REQUIRE(txn.upsert(Table::base, o).ok());
+  REQUIRE(txn.upsert(Table::mirror, o).ok());
+  REQUIRE(txn.commit().ok());
+}
+
+// A second connection to the same file, as a person's sqlite3 shell.
+std::unique_ptr<SQLite::Database> shell(const TempDir& dir) {
+  auto db = std::make_unique<SQLite::Database>(dir.str("mirror.db"), SQLite::OPEN_READWRITE);
+  db->setBusyTimeout(5000);
+  return db;
+}
+
+std::vector<Change> all_changes(Store& store) {
+  auto c = store.list_changes(true);
+  REQUIRE(c.ok());
+  return c.value();
+}
+
+// The message of the exception `sql` raises, or "" when it succeeds.
+std::string refusal(SQLite::Database& db, const std::string& sql) {
+  try {
+    db.exec(sql);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A JSON value inside a payload, via SQLite's json functions.
+std::string json_type_of(Store& store, const std::string& payload, const std::string& field) {
+  SQLite::Statement q(store.db(), "SELECT coalesce(json_type(?, ?), 'absent')");
+  q.bind(1, payload);
+  q.bind(2, "$." + field);
+  REQUIRE(q.executeStep());
+  return q.getColumn(0).getString();
+}
+
+std::string json_text_of(Store& store, const std::string& payload, const std::string& field) {
+  SQLite::Statement q(store.db(), "SELECT json_extract(?, ?)");
+  q.bind(1, payload);
+  q.bind(2, "$." + field);
+  REQUIRE(q.executeStep());
+  return q.getColumn(0).isNull() ? "<null>" : q.getColumn(0).getString();
+}
+
+std::vector<std::string> sorted_fields(const std::string& payload) {
+  auto f = gigasync::json::payload_fields(payload);
+  std::sort(f.begin(), f.end());
+  return f;
+}
+
+void update_change(Store& store, const Change& c) {
+  Store::Txn txn(store);
+  REQUIRE(txn.begin().ok());
+  REQUIRE(txn.update_change(c).ok());
+  REQUIRE(txn.commit().ok());
+}
+
+bool is_uuid4(const std::string& s) {
+  static const std::regex re("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  return std::regex_match(s, re);
+}
+
+}  // namespace
+
+// --- opening and migrations --------------------------------------------------------------------
+
+TEST_CASE("Store::open creates the schema at user_version 1 in WAL mode", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
+  CHECK(gigasync::kSchemaVersion == 1);
+  CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
+  for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
+                            "integration_changes"}) {
+    INFO(table);
+    SQLite::Statement q(store->db(), "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+    q.bind(1, table);
+    REQUIRE(q.executeStep());
+    CHECK(q.getColumn(0).getInt() == 1);
+  }
+}
+
+TEST_CASE("Store::open creates the database's folder when it is missing", "[store]") {
+  TempDir dir;
+  auto path = dir.str("deep/er/mirror.db");
+  auto s = Store::open(path);
+  REQUIRE(s.ok());
+  CHECK(std::filesystem::exists(path));
+}
+
+TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    seed(*store, sample("a"));
+  }
+  auto store = open_store(dir);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 1);
+  auto all = store->load_all(Table::mirror);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+  CHECK(all->at("a") == sample("a"));
+  CHECK(all_changes(*store).empty());
+  CHECK(store->db().execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'integrations_capture_update'").getInt() == 1);
+}
+
+TEST_CASE("a database whose schema is newer than this build is refused", "[store]") {
+  TempDir dir;
+  {
+    SQLite::Database db(dir.str("mirror.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA user_version = 2");
+  }
+  auto s = Store::open(dir.str("mirror.db"));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == ExitCode::software);
+  CHECK_THAT(s.error().message, Catch::Contains("newer"));
+}
+
+TEST_CASE("a database that can not be created is ExitCode::cant_create", "[store]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path / "db-is-a-folder.db");
+  auto s = Store::open(dir.str("db-is-a-folder.db"));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().code == ExitCode::cant_create);
+}
+
+// --- UPDATE capture ----------------------------------------------------------------------------
+
+TEST_CASE("an UPDATE queues one 'update' change with only the changed fields", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = 'Acme Renamed', city = 'Lund' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  const Change& c = changes[0];
+  CHECK(c.integration_id == "a");
+  CHECK(c.op == "update");
+  CHECK(c.state == "pending");
+  CHECK(c.attempts == 0);
+  CHECK(sorted_fields(c.payload) == std::vector<std::string>{"city", "name"});
+  CHECK(json_text_of(*store, c.payload, "name") == "Acme Renamed");
+  CHECK(json_text_of(*store, c.payload, "city") == "Lund");
+  CHECK(json_text_of(*store, c.base, "name") == "Acme a");  // the base holds the old values
+  CHECK(is_uuid4(c.idempotency_key));
+  CHECK_FALSE(c.created_at.empty());
+}
+
+TEST_CASE("an UPDATE of metadata queues it as a JSON object, not a string", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec(R"(UPDATE integrations SET metadata = '{"team": "south", "n": [1, 2]}' WHERE id = 'a')");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"metadata"});
+  CHECK(json_type_of(*store, changes[0].payload, "metadata") == "object");
+  CHECK(json_text_of(*store, changes[0].payload, "metadata.team") == "south");
+}
+
+TEST_CASE("an UPDATE to NULL queues a JSON null", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET logo = NULL WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"logo"});
+  CHECK(json_type_of(*store, changes[0].payload, "logo") == "null");
+}
+
+TEST_CASE("an UPDATE that changes nothing queues nothing", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = name, city = 'Stockholm' WHERE id = 'a'");
+  CHECK(all_changes(*store).empty());
+}
+
+TEST_CASE("two UPDATEs before a push fold into one change with the same key", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = 'First' WHERE id = 'a'");
+  auto first = all_changes(*store);
+  REQUIRE(first.size() == 1);
+  sh->exec("UPDATE integrations SET name = 'Second', zip_code = '222 33' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].id == first[0].id);
+  CHECK(changes[0].idempotency_key == first[0].idempotency_key);
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"name", "zip_code"});
+  CHECK(json_text_of(*store, changes[0].payload, "name") == "Second");
+  CHECK(json_text_of(*store, changes[0].payload, "zip_code") == "222 33");
+}
+
+TEST_CASE("an UPDATE after the change was sent queues a second change with another key", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = 'First' WHERE id = 'a'");
+  auto first = all_changes(*store);
+  REQUIRE(first.size() == 1);
+  Change sent = first[0];
+  SECTION("while it is in flight") {
+    sent.state = "in_flight";
+  }
+  SECTION("while it waits for a retry") {
+    sent.state = "pending";
+  }
+  sent.attempts = 1;
+  sent.sent_body = sent.payload;
+  update_change(*store, sent);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].payload == first[0].payload);  // the sent change's body is never changed
+  CHECK(changes[0].idempotency_key == first[0].idempotency_key);
+  CHECK(changes[1].op == "update");
+  CHECK(changes[1].state == "pending");
+  CHECK(changes[1].idempotency_key != changes[0].idempotency_key);
+  CHECK(is_uuid4(changes[1].idempotency_key));
+  CHECK(sorted_fields(changes[1].payload) == std::vector<std::string>{"city"});
+}
+
+TEST_CASE("a failed change is superseded by the next UPDATE, which carries its fields too", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET email = 'not-an-email' WHERE id = 'a'");
+  auto first = all_changes(*store);
+  REQUIRE(first.size() == 1);
+  Change failed = first[0];
+  failed.state = "failed";
+  failed.attempts = 1;
+  failed.sent_body = failed.payload;
+  failed.last_error = "email: Enter a valid email address.";
+  update_change(*store, failed);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].state == "done");
+  CHECK_THAT(changes[0].last_error, Catch::Contains("superseded"));
+  CHECK(changes[1].state == "pending");
+  CHECK(changes[1].idempotency_key != changes[0].idempotency_key);
+  CHECK(sorted_fields(changes[1].payload) == std::vector<std::string>{"city", "email"});
+  CHECK(json_text_of(*store, changes[1].payload, "email") == "not-an-email");
+}
+
+TEST_CASE("a failed change is carried even when the next UPDATE folds into a newer unsent change",
+          "[store][capture][!mayfail]") {
+  // The push sends change 1 (name); meanwhile the user edits email (change 2, unsent). Change 1 comes
+  // back 400 and is marked failed. The user's next edit folds into change 2, and change 1 is marked
+  // done as superseded; its name must then travel in change 2, or it is never pushed.
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = 'Rejected Name' WHERE id = 'a'");
+  Change one = all_changes(*store).at(0);
+  one.state = "in_flight";
+  one.attempts = 1;
+  one.sent_body = one.payload;
+  update_change(*store, one);
+  sh->exec("UPDATE integrations SET email = 'new@acme.example' WHERE id = 'a'");
+  one.state = "failed";
+  one.last_error = "name: Ensure this field has no more than 10 characters.";
+  update_change(*store, one);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].state == "done");
+  CHECK(changes[1].state == "pending");
+  // Every local field that differs from the base must still be on its way to the API.
+  CHECK(sorted_fields(changes[1].payload) == std::vector<std::string>{"city", "email", "name"});
+}
+
+// --- INSERT and DELETE capture -----------------------------------------------------------------
+
+TEST_CASE("an UPDATE of several rows queues one change per row", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  seed(*store, sample("b"));
+  seed(*store, sample("c"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET city = 'Kiruna' WHERE id IN ('a', 'c')");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].integration_id != changes[1].integration_id);
+  CHECK(changes[0].idempotency_key != changes[1].idempotency_key);
+  for (const auto& c : changes) CHECK(sorted_fields(c.payload) == std::vector<std::string>{"city"});
+}
+
+TEST_CASE("an INSERT of a new id queues a 'create' of the whole object with defaults filled in", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('new-1', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  auto row = store->load_one(Table::mirror, "new-1");
+  REQUIRE(row.ok());
+  REQUIRE(row.value().has_value());
+  CHECK(row.value()->type == 3);
+  CHECK(row.value()->metadata == "{}");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  const Change& c = changes[0];
+  CHECK(c.integration_id == "new-1");
+  CHECK(c.op == "create");
+  CHECK(c.state == "pending");
+  CHECK(is_uuid4(c.idempotency_key));
+  CHECK(sorted_fields(c.payload).size() == gigasync::kIntegrationFields.size());
+  CHECK(json_text_of(*store, c.payload, "id") == "new-1");
+  CHECK(json_text_of(*store, c.payload, "type") == "3");
+  CHECK(json_type_of(*store, c.payload, "metadata") == "object");
+  CHECK(json_type_of(*store, c.payload, "logo") == "null");
+  CHECK(json_text_of(*store, c.payload, "city") == "Göteborg");
+  // The payload describes exactly the row now in the mirror.
+  Integration from_payload;
+  REQUIRE(gigasync::json::apply_payload(c.payload, from_payload).ok());
+  CHECK(from_payload == row.value().value());
+}
+
+TEST_CASE("an INSERT with a NULL id gets a uuid4 id", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "(NULL, 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  auto all = store->load_all(Table::mirror);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+  const std::string id = all->begin()->first;
+  CHECK(is_uuid4(id));
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].integration_id == id);
+  CHECK(changes[0].op == "create");
+  CHECK(json_text_of(*store, changes[0].payload, "id") == id);
+}
+
+TEST_CASE("an UPDATE of a row whose create is not pushed yet folds into the create", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('new-1', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  sh->exec("UPDATE integrations SET name = 'Shop Renamed' WHERE id = 'new-1'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].op == "create");
+  CHECK(json_text_of(*store, changes[0].payload, "name") == "Shop Renamed");
+  CHECK(json_text_of(*store, changes[0].payload, "city") == "Göteborg");
+}
+
+TEST_CASE("INSERT OR REPLACE of an id the remote has queues a 'replace'", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("INSERT OR REPLACE INTO integrations (id, name, type, metadata, email, recipient, address_line_1, zip_code, city) "
+           "VALUES ('a', 'Replaced', 3, '{\"v\":2}', 'r@acme.example', 'R AB', 'Ny väg 3', '11122', 'Sthlm')");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].op == "replace");
+  CHECK(changes[0].integration_id == "a");
+  CHECK(json_text_of(*store, changes[0].payload, "name") == "Replaced");
+  CHECK(json_type_of(*store, changes[0].payload, "logo") == "null");  // the whole row, logo dropped
+  CHECK(json_text_of(*store, changes[0].base, "name") == "Acme a");
+}
+
+TEST_CASE("INSERT OR REPLACE of a local insert that was never pushed queues one create", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('new-1', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  sh->exec("INSERT OR REPLACE INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('new-1', 'Shop 2', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  auto live = store->list_changes(false);
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 1);
+  CHECK(live->at(0).op == "create");
+  CHECK(json_text_of(*store, live->at(0).payload, "name") == "Shop 2");
+}
+
+TEST_CASE("a DELETE queues a 'delete'", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("DELETE FROM integrations WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].op == "delete");
+  CHECK(changes[0].integration_id == "a");
+  CHECK(changes[0].state == "pending");
+  CHECK(is_uuid4(changes[0].idempotency_key));
+  CHECK(json_text_of(*store, changes[0].base, "name") == "Acme a");
+}
+
+TEST_CASE("a DELETE drops the row's unsent update instead of sending it first", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET name = 'Soon gone' WHERE id = 'a'");
+  sh->exec("DELETE FROM integrations WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].op == "update");
+  CHECK(changes[0].state == "done");
+  CHECK(changes[1].op == "delete");
+  CHECK(changes[1].state == "pending");
+}
+
+TEST_CASE("a DELETE of a local insert that was never pushed queues no delete", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('tmp', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  sh->exec("DELETE FROM integrations WHERE id = 'tmp'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].op == "create");
+  CHECK(changes[0].state == "done");
+  auto live = store->list_changes(false);
+  REQUIRE(live.ok());
+  CHECK(live->empty());
+}
+
+TEST_CASE("a DELETE of a local insert whose create was already sent queues a delete", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto sh = shell(dir);
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('tmp', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
+  Change create = all_changes(*store).at(0);
+  create.state = "in_flight";
+  create.attempts = 1;
+  create.sent_body = create.payload;
+  update_change(*store, create);
+  sh->exec("DELETE FROM integrations WHERE id = 'tmp'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[1].op == "delete");
+  CHECK(changes[1].state == "pending");
+}
+
+TEST_CASE("deleting and inserting a synced row again queues a 'replace' and drops the delete", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("DELETE FROM integrations WHERE id = 'a'");
+  sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
+           "('a', 'Back', 'b@acme.example', 'Acme AB', 'Storgatan 1', '11122', 'Sthlm')");
+  auto live = store->list_changes(false);
+  REQUIRE(live.ok());
+  REQUIRE(live->size() == 1);
+  CHECK(live->at(0).op == "replace");
+  CHECK(json_text_of(*store, live->at(0).payload, "name") == "Back");
+}
+
+// --- refusals ----------------------------------------------------------------------------------
+
+namespace {
+
+// Runs `sql` on the shell, expects a "gigasync:" refusal, and checks that nothing was queued and the
+// mirror is as it was.
+void expect_refused(const std::string& sql, const std::string& expected_words) {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("web", 1));
+  seed(*store, sample("invoice", 2));
+  seed(*store, sample("custom", 3));
+  auto before = store->load_all(Table::mirror);
+  REQUIRE(before.ok());
+  auto sh = shell(dir);
+  INFO(sql);
+  std::string message = refusal(*sh, sql);
+  CHECK_THAT(message, Catch::StartsWith("gigasync:"));
+  CHECK_THAT(message, Catch::Contains(expected_words));
+  CHECK(all_changes(*store).empty());
+  auto after = store->load_all(Table::mirror);
+  REQUIRE(after.ok());
+  CHECK(after.value() == before.value());
+}
+
+std::string insert_without(const std::string& field) {
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"id", "'n'"},      {"name", "'N'"},           {"email", "'n@example.com'"}, {"recipient", "'N AB'"},
+      {"address_line_1", "'Gatan 1'"}, {"zip_code", "'11122'"}, {"city", "'Sthlm'"}};
+  std::string cols, vals;
+  for (const auto& [c, v] : values) {
+    if (c == field) continue;
+    cols += (cols.empty() ? "" : ", ") + c;
+    vals += (vals.empty() ? "" : ", ") + v;
+  }
+  return "INSERT INTO integrations (" + cols + ") VALUES (" + vals + ")";
+}
+
+}  // namespace
+
+TEST_CASE("changing an id is refused and nothing is queued", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET id = 'other' WHERE id = 'custom'", "id");
+}
+
+TEST_CASE("changing a type is refused and nothing is queued", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET type = 1 WHERE id = 'custom'", "type");
+}
+
+TEST_CASE("any UPDATE of a type 2 integration is refused", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET name = 'Mine now' WHERE id = 'invoice'", "type 2");
+}
+
+TEST_CASE("deleting the type 1 integration is refused", "[store][refuse]") {
+  expect_refused("DELETE FROM integrations WHERE id = 'web'", "type 1");
+}
+
+TEST_CASE("deleting a type 2 integration is refused", "[store][refuse]") {
+  expect_refused("DELETE FROM integrations WHERE id = 'invoice'", "type 2");
+}
+
+TEST_CASE("metadata that is a JSON array is refused", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET metadata = '[1]' WHERE id = 'custom'", "metadata");
+}
+
+TEST_CASE("metadata that is not JSON is refused", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET metadata = 'not json' WHERE id = 'custom'", "metadata");
+}
+
+TEST_CASE("an INSERT with metadata that is not an object is refused", "[store][refuse]") {
+  expect_refused("INSERT INTO integrations (id, name, metadata, email, recipient, address_line_1, zip_code, city) "
+                 "VALUES ('n', 'N', '\"text\"', 'n@example.com', 'N AB', 'G 1', '11122', 'Sthlm')",
+                 "metadata");
+}
+
+TEST_CASE("setting a required field to NULL is refused", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET email = NULL WHERE id = 'custom'", "email");
+}
+
+TEST_CASE("an INSERT missing any required field is refused, naming the field", "[store][refuse]") {
+  for (const char* f : {"name", "email", "recipient", "address_line_1", "zip_code", "city"}) {
+    expect_refused(insert_without(f), f);
+  }
+}
+
+TEST_CASE("an INSERT of a new integration with a type other than 3 is refused", "[store][refuse]") {
+  expect_refused("INSERT INTO integrations (id, name, type, email, recipient, address_line_1, zip_code, city) "
+                 "VALUES ('n', 'N', 1, 'n@example.com', 'N AB', 'G 1', '11122', 'Sthlm')",
+                 "type");
+}
+
+TEST_CASE("an INSERT OR REPLACE over a type 2 integration is refused", "[store][refuse]") {
+  expect_refused("INSERT OR REPLACE INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) "
+                 "VALUES ('invoice', 'N', 'n@example.com', 'N AB', 'G 1', '11122', 'Sthlm')",
+                 "type 2");
+}
+
+// --- gigasync's own writes ---------------------------------------------------------------------
+
+TEST_CASE("gigasync's own writes through Store::Txn are not captured", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  {
+    Store::Txn txn(*store);
+    REQUIRE(txn.begin().ok());
+    Integration changed = sample("a");
+    changed.name = "Renamed by the API";
+    REQUIRE(txn.upsert(Table::mirror, changed).ok());
+    REQUIRE(txn.upsert(Table::mirror, sample("b")).ok());
+    REQUIRE(txn.upsert(Table::mirror, sample("invoice", 2)).ok());
+    REQUIRE(txn.remove(Table::mirror, "invoice").ok());
+    REQUIRE(txn.remove(Table::mirror, "b").ok());
+    REQUIRE(txn.commit().ok());
+  }
+  CHECK(all_changes(*store).empty());
+  auto a = store->load_one(Table::mirror, "a");
+  REQUIRE(a.ok());
+  REQUIRE(a.value().has_value());
+  CHECK(a.value()->name == "Renamed by the API");
+  // Capturing is back on for everyone else after the commit.
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  CHECK(all_changes(*store).size() == 1);
+}
+
+TEST_CASE("a Store::Txn that is not committed leaves nothing behind and capturing on", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  {
+    Store::Txn txn(*store);
+    REQUIRE(txn.begin().ok());
+    REQUIRE(txn.upsert(Table::mirror, sample("b")).ok());
+  }
+  auto b = store->load_one(Table::mirror, "b");
+  REQUIRE(b.ok());
+  CHECK_FALSE(b.value().has_value());
+  CHECK(store->db().execAndGet("SELECT applying FROM gigasync_control").getInt() == 0);
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  CHECK(all_changes(*store).size() == 1);
+}
+
+// --- reports -----------------------------------------------------------------------------------
+
+TEST_CASE("the report views exist and can be queried", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("web", 1));
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
+  std::vector<std::string> views;
+  {
+    SQLite::Statement q(store->db(), "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'report_%' ORDER BY name");
+    while (q.executeStep()) views.push_back(q.getColumn(0).getString());
+  }
+  CHECK(views.size() >= 6);
+  for (const auto& v : views) {
+    INFO(v);
+    CHECK_NOTHROW(sh->execAndGet("SELECT count(*) FROM " + v));
+  }
+  CHECK(sh->execAndGet("SELECT count(*) FROM report_pending_changes WHERE integration_id = 'a'").getInt() == 1);
+  CHECK(sh->execAndGet("SELECT integrations FROM report_integrations_by_type WHERE type = 3").getInt() == 1);
+  CHECK(sh->execAndGet("SELECT kind FROM report_integrations_by_type WHERE type = 1").getString() == "web app");
+}
