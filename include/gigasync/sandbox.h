@@ -3,9 +3,9 @@
 // scriptable faults. Used by the tests, by `gigasync demo`, and by people trying gigasync.
 //
 // Pipeline for every request under /v2/ (in this order):
-//   latency -> gateway error (502/503 HTML) -> 307 for a missing trailing slash ->
-//   token (401) -> forbid (403) -> throttle (429) -> Idempotency-Key replay ->
-//   the endpoint -> drift -> truncate (GET) -> lost response (writes).
+//   latency -> gateway error (502/503 HTML) -> token (401) -> 307 for a missing trailing
+//   slash -> forbid (403) -> throttle (429) -> Idempotency-Key replay -> the endpoint ->
+//   drift -> truncate (GET) -> lost response (writes).
 // Requests under /_sandbox/ (admin) need the token but see no faults and are not counted.
 #include <memory>
 #include <optional>

@@ -54,15 +54,19 @@ int run_cli(int argc, char** argv) {
   changes->require_subcommand(1);
   auto* cl = changes->add_subcommand("list", "List changes not yet done");
   cl->add_flag("--all", all, "Include done changes");
+  cl->fallthrough();
   cl->callback([&] { action = [&] { return cli::cmd_changes_list(common, all); }; });
   auto* cs = changes->add_subcommand("show", "Show one change");
   cs->add_option("ID", id)->required();
+  cs->fallthrough();
   cs->callback([&] { action = [&] { return cli::cmd_changes_show(common, id); }; });
   auto* cr = changes->add_subcommand("retry", "Queue a failed change again (with a new idempotency key)");
   cr->add_option("ID", id)->required();
+  cr->fallthrough();
   cr->callback([&] { action = [&] { return cli::cmd_changes_retry(common, id); }; });
   auto* cd = changes->add_subcommand("discard", "Drop a change and put the row back to its base");
   cd->add_option("ID", id)->required();
+  cd->fallthrough();
   cd->callback([&] { action = [&] { return cli::cmd_changes_discard(common, id); }; });
 
   std::string keep;
@@ -71,15 +75,18 @@ int run_cli(int argc, char** argv) {
   conflicts->require_subcommand(1);
   auto* kl = conflicts->add_subcommand("list", "List open conflicts");
   kl->add_flag("--all", all, "Include resolved conflicts");
+  kl->fallthrough();
   kl->callback([&] { action = [&] { return cli::cmd_conflicts_list(common, all); }; });
   auto* ks = conflicts->add_subcommand("show", "Show one conflict");
   ks->add_option("ID", id)->required();
+  ks->fallthrough();
   ks->callback([&] { action = [&] { return cli::cmd_conflicts_show(common, id); }; });
   auto* kr = conflicts->add_subcommand("resolve", "Resolve a conflict");
   kr->add_option("ID", id)->required();
   kr->add_option("--keep", keep, "local (PUT the local row) or remote (take the API's value)")
       ->required()
       ->check(CLI::IsMember({"local", "remote"}));
+  kr->fallthrough();
   kr->callback([&] { action = [&] { return cli::cmd_conflicts_resolve(common, id, keep); }; });
 
   auto* check = app.add_subcommand("check", "Check the config, the database and the token");

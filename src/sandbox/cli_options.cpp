@@ -1,8 +1,11 @@
 // `gigasync sandbox`: flags and the foreground run.
 #include <CLI/CLI.hpp>
 
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
@@ -52,6 +55,47 @@ bool resolve_token(Options& o, const std::string& token_file) {
 
 int exit_code(const Error& e) { return static_cast<int>(e.code); }
 
+// SIGINT and SIGTERM, whichever thread receives them, wake wait() through a pipe. The previous
+// handlers come back on destruction. A handler (not sigwait) because threads started before
+// us may not block the signals.
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int) {
+  char byte = 1;
+  [[maybe_unused]] auto n = ::write(g_stop_pipe[1], &byte, 1);
+}
+
+class StopSignals {
+ public:
+  StopSignals() {
+    if (::pipe2(g_stop_pipe, O_CLOEXEC) != 0) g_stop_pipe[0] = g_stop_pipe[1] = -1;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    for (int& fd : g_stop_pipe) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  void wait() {
+    char byte = 0;
+    while (::read(g_stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
 }  // namespace
 
 void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
@@ -67,25 +111,17 @@ void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
 
 int run_foreground(Options o, const std::string& token_file) {
   if (!resolve_token(o, token_file)) return static_cast<int>(ExitCode::config);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);  // before start: server threads inherit it
   Server server(std::move(o));
   auto port = server.start();
   if (!port) {
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     std::cerr << "gigasync sandbox: " << port.error().message << "\n";
     return exit_code(port.error());
   }
+  StopSignals stop;
   std::cout << "gigasync sandbox: listening on " << server.base_url() << " (" << server.object_count()
             << " integrations)" << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  stop.wait();
   server.stop();
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return 0;
 }
 

@@ -71,6 +71,15 @@ ApiResponse from_stored(const StoredResponse& s) {
 
 void truncate_body(ApiResponse& r) { r.body.resize(r.body.size() / 2); }
 
+// Fallback for a lost response when the socket cannot be found: the status line and headers
+// go out, then the connection closes before the promised body.
+void write_unfinished(const ApiResponse& a, httplib::Response& res) {
+  res.status = a.status;
+  for (const auto& [name, value] : a.headers) res.set_header(name, value);
+  res.set_content_provider(a.body.size() + 1, a.content_type.empty() ? "application/json" : a.content_type,
+                           [](std::size_t, std::size_t, httplib::DataSink&) { return false; });
+}
+
 }  // namespace
 
 void Server::Impl::serve_api(const httplib::Request& req, httplib::Response& res) {
@@ -88,7 +97,9 @@ void Server::Impl::serve_api(const httplib::Request& req, httplib::Response& res
   rec.status = resp.status;
   rec.applied = resp.applied;
   log.add(rec);
-  if (lose) drop_connection(req.local_addr, req.local_port, req.remote_addr, req.remote_port);
+  if (lose && !drop_connection(req.local_addr, req.local_port, req.remote_addr, req.remote_port)) {
+    return write_unfinished(resp, res);
+  }
   write_response(resp, res);
 }
 
@@ -98,8 +109,8 @@ ApiResponse Server::Impl::answer(const httplib::Request& req, const FaultDecisio
     add_fault(rec, "error");
     return gateway_error(d.error_status);
   }
-  if (needs_slash(req.path)) return redirect_with_slash(req, state.origin);
   if (auto refused = check_token(req, opts.token)) return *refused;
+  if (needs_slash(req.path)) return redirect_with_slash(req, state.origin);
   if (d.forbid) {
     add_fault(rec, "forbid");
     return json_response(403, detail_json("You do not have permission to perform this action."));

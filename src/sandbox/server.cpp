@@ -14,10 +14,12 @@ constexpr std::size_t kMaxBody = 16u << 20;
 
 bool is_admin(const std::string& path) { return path == "/_sandbox" || path.starts_with("/_sandbox/"); }
 
-// httplib answers methods it has no handler for (TRACE, CONNECT) with an empty 404.
+// httplib refuses methods it does not know (TRACE, ...) with an empty 400, or an empty 404 when
+// it knows them but has no handler (CONNECT). Both become DRF's 405.
 httplib::Server::HandlerResponse unknown_method(const httplib::Request& req, httplib::Response& res) {
   static const char* known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-  if (res.status != 404 || !res.body.empty() || std::find(std::begin(known), std::end(known), req.method) != std::end(known)) {
+  bool is_known = std::find(std::begin(known), std::end(known), req.method) != std::end(known);
+  if ((res.status != 400 && res.status != 404) || !res.body.empty() || is_known || req.method.empty()) {
     return httplib::Server::HandlerResponse::Unhandled;
   }
   write_response(not_allowed(req.method, "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"), res);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "gigasync/json.h"
@@ -183,8 +184,12 @@ class Pusher {
     if (!local) return local.error();
     if (local.value()) {
       Integration merged = **local;
-      for (auto f : kMutableFields)
-        if (merged.get(f) == agreed.get(f)) merged.set(f, a.get(f));  // no newer local edit: take the answer
+      auto sent_fields = json::payload_fields(*c.sent_body);
+      for (auto f : kMutableFields) {
+        bool unsent = std::find(sent_fields.begin(), sent_fields.end(), f) == sent_fields.end();
+        // No newer local edit (or a field a create did not send, e.g. a logo URL): take the answer.
+        if (merged.get(f) == agreed.get(f) || (!old_base.value() && unsent)) merged.set(f, a.get(f));
+      }
       merged.type = a.type;
       if (!(merged == **local))
         if (auto s = txn.upsert(Table::mirror, merged); !s) return s;

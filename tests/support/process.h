@@ -39,6 +39,11 @@ std::string gigasync_binary();
 RunResult run_gigasync(const std::vector<std::string>& args, const Env& env = {},
                    std::chrono::seconds timeout = std::chrono::seconds(120));
 
+// Another program on PATH (e.g. sqlite3), as a person would run it.
+inline RunResult run_gigasync_tool(const std::string& program, const std::vector<std::string>& args) {
+  return run(program, args);
+}
+
 // A process in the background with stdout/stderr sent to files in `dir`.
 class Child {
  public:

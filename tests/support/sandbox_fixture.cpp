@@ -91,3 +91,23 @@ void remote_set(sandbox::Server& server, const std::string& id, const std::strin
 }
 
 }  // namespace gigasync::test
+
+namespace gigasync::test {
+std::string differences(const std::map<std::string, Integration>& a, const std::map<std::string, Integration>& b) {
+  std::string out;
+  int shown = 0;
+  auto add = [&](const std::string& line) {
+    if (shown++ < 10) out += line + "\n";
+  };
+  for (const auto& [id, x] : a) {
+    auto it = b.find(id);
+    if (it == b.end()) { add("only in the first: " + id); continue; }
+    for (auto f : kIntegrationFields)
+      if (x.get(f) != it->second.get(f))
+        add(id + "." + std::string(f) + ": " + x.get(f).value_or("NULL") + " != " + it->second.get(f).value_or("NULL"));
+  }
+  for (const auto& [id, x] : b)
+    if (!a.count(id)) add("only in the second: " + id);
+  return out;
+}
+}  // namespace gigasync::test

@@ -37,6 +37,9 @@ struct SandboxRun {
   std::string config;
 };
 
+// "" when equal; else the first differences, field by field, for test messages.
+std::string differences(const std::map<std::string, Integration>& a, const std::map<std::string, Integration>& b);
+
 // The sandbox object `id` with `field` set to `value` (a JSON literal), stored as a remote change.
 void remote_set(sandbox::Server& server, const std::string& id, const std::string& field, const std::string& json_value);
 

@@ -5,12 +5,14 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -119,6 +121,10 @@ TEST_CASE("A /v2/ path without its trailing slash is redirected with 307, keepin
   REQUIRE(r);
   CHECK(r->status == 307);
   CHECK(r->get_header_value("Location") == sb.url("/v2/integrations/?page_size=2&type=3"));
+  auto detail = sb.client().Delete("/v2/integrations/abc");
+  REQUIRE(detail);
+  CHECK(detail->status == 307);
+  CHECK(detail->get_header_value("Location") == sb.url("/v2/integrations/abc/"));
 }
 
 TEST_CASE("Listing caps page_size silently and links the pages with absolute URLs", "[sandbox]") {
@@ -260,6 +266,10 @@ TEST_CASE("A base64 logo is stored and read back as a URL under /media/logos/", 
   CHECK(logo.substr(0, prefix.size()) == prefix);
   CHECK(logo.size() == prefix.size() + 8 + 4);
   CHECK(logo.substr(logo.size() - 4) == ".png");
+  auto same = sb.client().Patch("/v2/integrations/846291712/", "{\"logo\":\"" + logo + "\"}", "application/json");
+  REQUIRE(same);
+  CHECK(same->status == 200);
+  CHECK(str(parse(same->body)["logo"]) == logo);
 }
 
 TEST_CASE("PATCH changes only the given fields and refuses changing id or type", "[sandbox]") {
@@ -338,6 +348,14 @@ TEST_CASE("A method a route does not allow is answered 405 with an Allow header"
   CHECK(r->status == 405);
   CHECK(str(parse(r->body)["detail"]) == "Method \"PATCH\" not allowed.");
   CHECK(r->get_header_value("Allow") == "GET, POST, HEAD, OPTIONS");
+  httplib::Request trace;
+  trace.method = "TRACE";
+  trace.path = "/v2/integrations/";
+  auto c = sb.client();
+  auto unknown = c.send(trace);
+  REQUIRE(unknown);
+  CHECK(unknown->status == 405);
+  CHECK(str(parse(unknown->body)["detail"]) == "Method \"TRACE\" not allowed.");
 }
 
 TEST_CASE("A repeated Idempotency-Key gets the stored response without doing the work again", "[sandbox]") {
@@ -524,6 +542,28 @@ TEST_CASE("Ten thousand objects seed in well under a second and page through qui
   auto listed = std::chrono::steady_clock::now() - t0;
   CHECK(ids.size() == 10000);
   CHECK(listed < std::chrono::seconds(10));
+}
+
+TEST_CASE("Concurrent creates from several clients all land, each once", "[sandbox]") {
+  Sandbox sb(options(0));
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&sb, &created, t] {
+      auto c = sb.client();
+      for (int i = 0; i < 25; ++i) {
+        std::string body = R"({"name":"N","email":"a@b.se","recipient":"R","address_line_1":"Storgatan 1",)"
+                           R"("zip_code":"111 29","city":"Malmö","id":"t)" +
+                           std::to_string(t) + "-" + std::to_string(i) + "\"}";
+        auto r = c.Post("/v2/integrations/", body, "application/json");
+        if (r && r->status == 201) ++created;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(created == 100);
+  CHECK(sb.server.object_count() == 100);
+  CHECK(sb.server.requests().size() == 100);
 }
 
 TEST_CASE("Admin endpoints show objects, take outside changes and set faults at runtime", "[sandbox]") {
