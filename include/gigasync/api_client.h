@@ -69,6 +69,8 @@ class ApiClient {
   const ApiStats& stats() const { return stats_; }
 
  private:
+  Result<ApiReply> send_once_with_retries(const std::string& method, const std::string& url, const std::string& body,
+                                         const std::string& key, const Validator& validate);
   std::unique_ptr<http::Transport> acquire();
   void release(std::unique_ptr<http::Transport> t);
   http::Request build(const std::string& method, const std::string& url, const std::string& body,

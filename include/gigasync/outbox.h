@@ -7,7 +7,7 @@
 
 namespace gigasync {
 
-// Queues a failed (or conflicted) change again as a new change with a fresh Idempotency-Key
+// Queues a failed change again as a new change with a fresh Idempotency-Key
 // (the old key's answer is stored by the API). Returns the new change id.
 // Errors: usage when the change does not exist or is not failed.
 Result<long long> retry_change(Store& store, long long id);

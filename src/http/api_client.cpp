@@ -101,6 +101,19 @@ http::Request ApiClient::build(const std::string& method, const std::string& url
 
 Result<ApiReply> ApiClient::send(const std::string& method, const std::string& url, const std::string& body,
                                  const std::string& key, const Validator& validate) {
+  auto reply = send_once_with_retries(method, url, body, key, validate);
+  if (reply) return reply;
+  // An error page may echo request headers back: the token never leaves in a message.
+  Error e = reply.error();
+  for (size_t pos = e.message.find(token_.value); !token_.value.empty() && pos != std::string::npos;
+       pos = e.message.find(token_.value, pos))
+    e.message.replace(pos, token_.value.size(), "[redacted]");
+  return e;
+}
+
+Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, const std::string& url,
+                                                   const std::string& body, const std::string& key,
+                                                   const Validator& validate) {
   if (auto s = check_origin(url, method + " " + path_of(url)); !s) return s.error();
   const http::Request request = build(method, url, body, key);
   const std::string what = method + " " + path_of(url);

@@ -71,11 +71,12 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
-  double seconds = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || p != value.data() + value.size() || seconds < 0) return std::nullopt;
-  seconds = std::min(seconds, 3600.0);
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  long long seconds = 0;  // delta-seconds: digits only, saturating at an hour
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = std::min<long long>(seconds * 10 + (c - '0'), 3600);
+  }
+  return std::chrono::milliseconds(std::min<long long>(seconds, 3600) * 1000);
 }
 
 std::chrono::milliseconds backoff_delay(int attempt, std::chrono::milliseconds base,

@@ -102,7 +102,7 @@ std::string triggers() {
   std::string base_chain = json_set_chain("'{}'", "OLD", [](std::string_view f) { return changed(f); });
   s += "CREATE TRIGGER integrations_capture_update AFTER UPDATE ON integrations WHEN " +
        std::string(kCapturing) + " AND " + any_changed() + " BEGIN\n"
-       "  UPDATE pending_changes SET payload = " + json_set_chain("payload", "NEW", [](std::string_view f) { return changed(f); }) +
+       "  UPDATE pending_changes SET payload = " + json_set_chain("payload", "NEW", include) +
        ", updated_at = " + std::string(kNow) + " WHERE EXISTS (" + coalescable("NEW.id") +
        " AND p.id = pending_changes.id);\n"
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) SELECT NEW.id, 'update', " +

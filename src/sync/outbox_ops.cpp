@@ -59,14 +59,21 @@ Status discard_change(Store& store, long long id) {
   c->state = "done";
   c->last_error = "discarded by hand";
   if (auto s = txn.update_change(c.value()); !s) return s;
+  // The conflicts about what this change carried are settled; others stay open.
   auto conflicts = txn.open_conflicts(c->integration_id);
   if (!conflicts) return conflicts.error();
-  for (const auto& k : conflicts.value())
-    if (auto s = txn.resolve_conflict(k.id, "discarded"); !s) return s;
+  auto fields = json::payload_fields(c->payload);
+  for (const auto& k : conflicts.value()) {
+    bool mine = k.change_id == c->id || (k.field == "(deleted)" && c->op != "delete") ||
+                std::find(fields.begin(), fields.end(), k.field) != fields.end();
+    if (mine)
+      if (auto s = txn.resolve_conflict(k.id, "discarded"); !s) return s;
+  }
   return txn.commit();
 }
 
 Result<std::string> resolve_conflict(Store& store, long long id, const std::string& keep) {
+  if (keep != "local" && keep != "remote") return make_error(ExitCode::usage, "--keep takes local or remote, not '" + keep + "'");
   Store::Txn txn(store);
   if (auto s = txn.begin(); !s) return s.error();
   auto open = txn.conflict_by_id(id);
@@ -95,12 +102,21 @@ Result<std::string> resolve_conflict(Store& store, long long id, const std::stri
         if (std::find(fields.begin(), fields.end(), k.field) == fields.end()) continue;
         std::string rest = c.op == "update" ? json::payload_without(c.payload, k.field) : json::payload_with(c.payload, k.field, base.value()->get(k.field));
         bool empty = json::payload_fields(rest).empty();
-        std::string state = c.state;
+        bool was_held = c.state == "conflict";
         c.state = "done";
         c.last_error = "superseded: kept the remote " + k.field;
         if (auto s = txn.update_change(c); !s) return s.error();
-        if (!empty)
-          if (auto s = txn.insert_change(k.integration_id, c.op, rest, c.base); !s) return s.error();
+        if (empty) continue;
+        auto fresh = txn.insert_change(k.integration_id, c.op, rest, c.base);
+        if (!fresh) return fresh.error();
+        if (was_held) {  // still held by the other open conflicts, if any (released below when none)
+          auto fresh_row = txn.active_changes_by_id(fresh.value());
+          if (!fresh_row) return fresh_row.error();
+          Change held_again = **fresh_row;
+          held_again.state = "conflict";
+          held_again.last_error = "held: other conflicts on this integration are open";
+          if (auto s = txn.update_change(held_again); !s) return s.error();
+        }
       }
       what = "integration " + k.integration_id + " keeps the remote " + k.field;
     }

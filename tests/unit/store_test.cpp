@@ -307,7 +307,7 @@ TEST_CASE("a failed change is superseded by the next UPDATE, which carries its f
 }
 
 TEST_CASE("a failed change is carried even when the next UPDATE folds into a newer unsent change",
-          "[store][capture][!mayfail]") {
+          "[store][capture]") {
   // The push sends change 1 (name); meanwhile the user edits email (change 2, unsent). Change 1 comes
   // back 400 and is marked failed. The user's next edit folds into change 2, and change 1 is marked
   // done as superseded; its name must then travel in change 2, or it is never pushed.
