@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cstdlib>
 
 #include "gigasync/cancel.h"
 
@@ -30,6 +31,11 @@ ApiSettings api_settings_from(const Config& cfg) {
   s.integration_id = cfg.api.integration_id;
   s.max_retries = cfg.api.max_retries;
   s.page_size = cfg.api.page_size;
+  // For test suites only: a shorter backoff so that fault-injection runs finish quickly.
+  if (const char* ms = std::getenv("GIGASYNC_TEST_BACKOFF_MS"); ms != nullptr && std::atoi(ms) > 0) {
+    s.backoff_base = std::chrono::milliseconds(std::atoi(ms));
+    s.backoff_cap = s.backoff_base * 20;
+  }
   return s;
 }
 

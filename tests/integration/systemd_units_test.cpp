@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "support/process.h"
@@ -59,9 +58,15 @@ std::vector<std::string> units_for_build(const fs::path& dir) {
 
 // "→ Overall exposure level for gigasync.service: 1.1 OK" → 1.1 (or -1 when missing).
 double exposure(const std::string& output) {
-  std::smatch m;
-  static const std::regex re(R"(Overall exposure level for [^:]+: ([0-9]+(\.[0-9]+)?))");
-  return std::regex_search(output, m, re) ? std::stod(m[1].str()) : -1.0;
+  auto at = output.find("Overall exposure level for ");
+  if (at == std::string::npos) return -1.0;
+  auto colon = output.find(": ", at);
+  if (colon == std::string::npos) return -1.0;
+  try {
+    return std::stod(output.substr(colon + 2));
+  } catch (const std::exception&) {
+    return -1.0;
+  }
 }
 
 RunResult verify(const std::vector<std::string>& units) {

@@ -32,6 +32,7 @@ RunResult SandboxRun::gigasync(std::vector<std::string> args, const Env& env) {
   Env e = env;
   for (const char* k : {"GIGAPAY_TOKEN", "GIGAPAY_BASE_URL", "GIGASYNC_DB", "GIGASYNC_CONFIG"})
     if (!e.count(k)) e[k] = "\x01";
+  if (!e.count("GIGASYNC_TEST_BACKOFF_MS")) e["GIGASYNC_TEST_BACKOFF_MS"] = "20";
   args.push_back("-c");
   args.push_back(config);
   return test::run_gigasync(args, e);
