@@ -24,7 +24,8 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
   auto report = run_cycle(ctx->config, *ctx->store, *ctx->api, options);
   if (!report) {
     write_metrics(ctx->config, *ctx->store, nullptr);
-    return fail(report.error());
+    spdlog::error("{}", report.error().message);  // through the logger: JSON lines stay JSON
+    return static_cast<int>(report.error().code);
   }
   if (flags.dry_run) {
     for (const auto& line : report->plan) std::printf("%s\n", line.c_str());
