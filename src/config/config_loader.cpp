@@ -191,7 +191,7 @@ Result<Secret> load_token(Config& cfg) {
     const std::string path = *dir + "/" + kCredentialName;
     FileRead cred = read_file(path, kMaxTokenBytes);
     if (cred.err != ENOENT) {
-      cfg.token_source = std::string("systemd credential ") + kCredentialName;
+      cfg.token_source.assign("systemd credential ").append(kCredentialName);
       if (cred.too_large) return make_error(ExitCode::config, "cannot read " + cfg.token_source + ": too large");
       if (cred.err != 0) {
         return make_error(ExitCode::config, "cannot read " + cfg.token_source + " (" + path + "): " +

@@ -53,7 +53,7 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string quoted(std::string_view s) { return "\"" + printable(s) + "\""; }
+std::string quote_text(std::string_view s) { return "\"" + printable(s) + "\""; }
 
 std::string format_double(double d) {
   if (std::isnan(d)) return "nan";
@@ -69,7 +69,7 @@ std::string format_double(double d) {
 std::string describe(const toml::node& n, bool show_strings) {
   switch (n.type()) {
     case toml::node_type::string:
-      if (show_strings) return quoted(n.as_string()->get());
+      if (show_strings) return quote_text(n.as_string()->get());
       return n.as_string()->get().empty() ? "an empty string" : "a string";
     case toml::node_type::integer:
       return std::to_string(n.as_integer()->get());

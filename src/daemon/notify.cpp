@@ -9,6 +9,19 @@
 #include "gigasync/log.h"
 
 namespace gigasync::daemon {
+namespace {
+
+// Removes a UTF-8 sequence cut short at the end of `s`.
+void drop_partial_utf8(std::string& s) {
+  std::size_t start = s.size();
+  while (start > 0 && (static_cast<unsigned char>(s[start - 1]) & 0xC0) == 0x80) --start;
+  if (start == 0) return;
+  auto lead = static_cast<unsigned char>(s[start - 1]);
+  std::size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (s.size() - (start - 1) < want) s.resize(start - 1);
+}
+
+}  // namespace
 
 void notify(const std::string& assignments) {
   int rc = sd_notify(0, assignments.c_str());
@@ -23,8 +36,7 @@ std::string status_assignment(const std::string& text) {
   }
   if (line.size() > kMax) {
     line.resize(kMax - 3);
-    while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0) == 0x80) line.pop_back();
-    if (!line.empty() && (static_cast<unsigned char>(line.back()) & 0x80) != 0) line.pop_back();
+    drop_partial_utf8(line);
     line += "...";
   }
   return "STATUS=" + line;

@@ -61,7 +61,19 @@ Status Reconciler::merge_remote(const Integration& base, const Integration& remo
   counts_.updated++;
   if (!local.value()) return ok_status();  // deleted locally; the pending DELETE decides
   const Integration& mine = **local;
-  MergeResult m = three_way(base, mine, remote);
+  // A value the remote holds because one of our own sent-but-unconfirmed changes reached it (a lost
+  // answer, a crash) is our write, not a remote edit: count it as agreed.
+  Integration agreed = base;
+  auto changes = txn_.active_changes(remote.id);
+  if (!changes) return changes.error();
+  for (const auto& c : changes.value()) {
+    if (!c.sent_body || c.op == "delete") continue;
+    Integration sent = base;
+    if (!json::apply_payload(*c.sent_body, sent)) continue;
+    for (auto f : kMutableFields)
+      if (sent.get(f) == remote.get(f) && base.get(f) != remote.get(f)) agreed.set(f, remote.get(f));
+  }
+  MergeResult m = three_way(agreed, mine, remote);
   for (const auto& c : m.conflicts) {
     counts_.conflicts++;
     spdlog::warn("conflict on integration {} field {}: base {}, local {}, remote {} (policy {})", remote.id, c.field,

@@ -76,6 +76,9 @@ TEST_CASE("daemon notify: STATUS is one redacted line of bounded length", "[daem
   auto cut = status_assignment(accents);
   CHECK(cut.size() <= 7 + 480);
   CHECK((cut.size() - 7 - 3) % 2 == 0);  // never half a character
+  CHECK(cut.size() == 7 + 476 + 3);      // but every whole one that fits
+  auto shifted = status_assignment("x" + accents);
+  CHECK(shifted.size() == 7 + 477 + 3);
 }
 
 TEST_CASE("daemon notify: a cycle's STATUS is its summary or the failure", "[daemon]") {
