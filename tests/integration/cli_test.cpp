@@ -12,7 +12,7 @@
 using namespace gigasync;
 using namespace gigasync::test;
 
-TEST_CASE("--version and --help exit 0, usage errors exit 64", "[cli]") {
+TEST_CASE("the version and help flags exit 0 and usage errors exit 64", "[cli]") {
   auto v = run_gigasync({"--version"});
   CHECK(v.exit_code == 0);
   CHECK(v.out.find("gigasync ") != std::string::npos);
