@@ -32,6 +32,7 @@ struct SyncConfig {
   int jitter_s = 30;     // >= 0
   ConflictPolicy conflict_policy = ConflictPolicy::manual;
   double max_delete_fraction = 0.2;  // 0..1
+  int min_delete_guard = 10;         // >= 0: deletions at or under this count are never refused
   double push_delay_s = 2;           // >= 0
   bool operator==(const SyncConfig&) const = default;
 };

@@ -51,3 +51,9 @@ std::string payload_with(std::string_view payload, std::string_view field, const
 // Keys of a JSON object text (empty when it is not an object).
 std::vector<std::string> payload_fields(std::string_view payload);
 }  // namespace gigasync::json
+
+namespace gigasync::json {
+// `o` with its metadata in canonical form (a mirror row may hold any spelling of an object), so rows
+// compare equal exactly when their content does.
+Integration canonical_row(Integration o);
+}  // namespace gigasync::json

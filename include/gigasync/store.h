@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -14,7 +16,7 @@ namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.
@@ -23,9 +25,9 @@ enum class Table { mirror, base };
 struct RunRecord {
   long long id = 0;
   std::string mode;    // pull | push | full | dry-run
-  std::string status;  // running | ok | partial | failed
+  std::string status;  // running | ok | partial | unpushed | diverged | failed
   long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0;
-  long long pushed = 0, push_failed = 0, conflicts = 0;
+  long long pushed = 0, push_failed = 0, conflicts = 0, diverged = 0;
   std::string error;
 };
 
@@ -37,11 +39,31 @@ struct HistoryEntry {
   std::optional<std::string> old_value, new_value;
 };
 
+// What a change asks of the API, and where it is in its life (see outbox.h for the moves).
+enum class ChangeOp { create, update, replace, remove };  // remove is "delete" in SQL
+enum class ChangeState { pending, in_flight, done, failed, conflict };
+std::string_view to_string(ChangeOp op);     // create | update | replace | delete
+std::string_view to_string(ChangeState s);   // pending | in_flight | done | failed | conflict
+std::optional<ChangeOp> change_op_from(std::string_view text);
+std::optional<ChangeState> change_state_from(std::string_view text);
+
 struct Change {  // one outbox row
   long long id = 0;
-  std::string integration_id, op, payload, base, idempotency_key, state, last_error, created_at, updated_at;
-  std::optional<std::string> sent_body;
+  std::string integration_id;  // the id the API knows the integration by (before a local rename is pushed)
+  ChangeOp op = ChangeOp::update;
+  ChangeState state = ChangeState::pending;
+  std::string payload = "{}";  // the fields the user changed, with their values when captured
+  std::string base = "{}";     // the row before the change (for `changes show`)
+  std::string idempotency_key, last_error, created_at, updated_at;
+  std::optional<std::string> sent_body;  // frozen before the first send; never changed afterwards
   long long attempts = 0;
+  bool sent() const { return sent_body.has_value(); }
+};
+
+// A difference between the mirror and its base that no active change explains.
+struct Divergence {
+  std::string integration_id;
+  std::vector<std::string> fields;  // "(row)" when one side has no row
 };
 
 struct Conflict {
@@ -63,7 +85,7 @@ inline Conflict make_conflict(std::string integration_id, std::string field, std
 }
 
 struct StatusCounts {
-  long long integrations = 0, pending = 0, in_flight = 0, failed = 0, open_conflicts = 0;
+  long long integrations = 0, pending = 0, in_flight = 0, failed = 0, held = 0, open_conflicts = 0;
   std::optional<RunRecord> last_run;
   std::string last_run_started, last_run_finished, last_success;
 };
@@ -98,16 +120,32 @@ class Store {
     Status remove(Table t, const std::string& id);
     Status add_history(const HistoryEntry& h);
     Result<std::optional<Integration>> get(Table t, const std::string& id);
+    // The outbox rows of an integration that are not done, oldest first.
     Result<std::vector<Change>> active_changes(const std::string& integration_id);
-    Status update_change(const Change& c);  // writes state, attempts, payload, last_error, sent_body
-    // A new outbox row with a fresh idempotency key; returns its id.
-    Result<long long> insert_change(const std::string& integration_id, const std::string& op,
-                                    const std::string& payload, const std::string& base);
+    // Writes state, attempts, op, payload, last_error and sent_body of an existing row.
+    // Only the outbox module (outbox.h) calls it.
+    Status write_change(const Change& c);
+    // A new outbox row with a fresh idempotency key; returns its id. Only the outbox module calls it.
+    Result<long long> insert_change(const std::string& integration_id, ChangeOp op, const std::string& payload,
+                                    const std::string& base, ChangeState state);
     Result<long long> record_conflict(const Conflict& c);  // updates the open one for the same field
     Result<std::vector<Conflict>> open_conflicts(const std::string& integration_id);
-    Result<std::optional<Change>> active_changes_by_id(long long id);  // any state
+    Result<std::optional<Change>> change_by_id(long long id);  // any state
     Result<std::optional<Conflict>> conflict_by_id(long long id);
     Status resolve_conflict(long long id, const std::string& resolution);
+    // Ids with outbox rows that are not done.
+    Result<std::set<std::string>> active_change_ids();
+    // Local renames not pushed yet: the mirror row of remote id R is called new_id.
+    Result<std::optional<std::string>> renamed_to(const std::string& remote_id);
+    Result<std::map<std::string, std::string>> pending_renames();  // remote id -> mirror id
+    // After the API took a rename (or a remote rename was recognised): the base, the outbox, the
+    // conflicts and the history of `from` now belong to `to`; the local rename record is dropped.
+    // `mirror_too` also renames the mirror row (a remote rename).
+    Status follow_rename(const std::string& from, const std::string& to, bool mirror_too);
+    // Undoes a local rename that is not pushed: the mirror row takes the remote id again.
+    Status undo_rename(const std::string& remote_id);
+    // Mirror rows that differ from their base while no active change explains it.
+    Result<std::vector<Divergence>> divergences();
     SQLite::Database& db();
 
    private:
@@ -120,7 +158,7 @@ class Store {
   Result<std::optional<Change>> get_change(long long id);
   Result<std::vector<Conflict>> list_conflicts(bool include_resolved);
   Result<std::optional<Conflict>> get_conflict(long long id);
-  // Ids of integrations with outbox rows that are pending or in flight (push candidates).
+  // Ids of integrations whose oldest active outbox row is pending or in flight (push candidates).
   Result<std::vector<std::string>> integrations_with_pending();
 
   SQLite::Database& db() { return *db_; }

@@ -21,9 +21,12 @@ struct SyncOptions {
 
 struct SyncReport {
   RunRecord run;
-  ExitCode exit = ExitCode::ok;  // ok, or partial (rejected changes, open conflicts, refused deletions)
+  // ok; partial (rejected changes, open conflicts, refused deletions); unavailable (changes left
+  // unpushed after the retries); software (the self-check found a difference nothing explains).
+  ExitCode exit = ExitCode::ok;
   long long mirrored = 0;        // integrations in the mirror after the cycle
   long long pending = 0, failed = 0, open_conflicts = 0;
+  long long unpushed = 0;        // changes left pending because the API did not answer (exit 69)
   bool deletions_refused = false;
   std::vector<std::string> plan;  // dry run: what would happen, one line each
   std::string summary() const;    // one line for logs and systemd STATUS=
@@ -33,6 +36,10 @@ struct SyncReport {
 // returned as Errors after the run is recorded as failed in sync_runs; the mirror then holds
 // exactly what it held before the pull (the pull writes in one transaction at its end).
 Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options);
+
+// `gigasync verify`: every difference between the mirror and a fresh listing of the API, one line
+// each ("" list = equal). Differences that a waiting local change explains are marked so.
+Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClient& api);
 
 // An exclusive lock per database (flock on "<db>.lock"), released when the holder exits or dies.
 class CycleLock {

@@ -89,6 +89,10 @@ int run_cli(int argc, char** argv) {
   kr->fallthrough();
   kr->callback([&] { action = [&] { return cli::cmd_conflicts_resolve(common, id, keep); }; });
 
+  auto* verify = app.add_subcommand("verify", "Compare the mirror with a fresh listing, field by field (0 equal, 1 not)");
+  add_common(verify, common, true);
+  verify->callback([&] { action = [&] { return cli::cmd_verify(common); }; });
+
   auto* check = app.add_subcommand("check", "Check the config, the database and the token");
   add_common(check, common, true);
   check->callback([&] { action = [&] { return cli::cmd_check(common); }; });

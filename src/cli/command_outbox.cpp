@@ -39,7 +39,8 @@ int cmd_changes_list(const CommonFlags& common, bool all) {
   std::printf("%-6s %-10s %-8s %-9s %-4s %-24s %s\n", "ID", "STATE", "OP", "ATTEMPTS", "", "INTEGRATION", "PAYLOAD / LAST ERROR");
   for (const auto& c : changes.value()) {
     std::string detail = c.last_error.empty() ? c.payload : c.last_error;
-    std::printf("%-6lld %-10s %-8s %-9lld %-4s %-24s %s\n", c.id, c.state.c_str(), c.op.c_str(), c.attempts, "",
+    std::printf("%-6lld %-10s %-8s %-9lld %-4s %-24s %s\n", c.id, std::string(to_string(c.state)).c_str(),
+                std::string(to_string(c.op)).c_str(), c.attempts, "",
                 cut(c.integration_id, 24).c_str(), cut(detail, 80).c_str());
   }
   return 0;
@@ -54,7 +55,8 @@ int cmd_changes_show(const CommonFlags& common, long long id) {
   const Change& x = **c;
   std::printf("change:          %lld\nintegration:     %s\nop:              %s\nstate:           %s\nattempts:        %lld\n"
               "idempotency key: %s\ncreated:         %s\nupdated:         %s\npayload:         %s\nbefore:          %s\n",
-              x.id, x.integration_id.c_str(), x.op.c_str(), x.state.c_str(), x.attempts, x.idempotency_key.c_str(),
+              x.id, x.integration_id.c_str(), std::string(to_string(x.op)).c_str(), std::string(to_string(x.state)).c_str(),
+              x.attempts, x.idempotency_key.c_str(),
               x.created_at.c_str(), x.updated_at.c_str(), x.payload.c_str(), x.base.c_str());
   if (x.sent_body) std::printf("sent body:       %s\n", x.sent_body->c_str());
   if (!x.last_error.empty()) std::printf("last error:      %s\n", x.last_error.c_str());

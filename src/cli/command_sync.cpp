@@ -99,6 +99,20 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   return 0;
 }
 
+int cmd_verify(const CommonFlags& common) {
+  auto ctx = make_context(common, true);
+  if (!ctx) return fail(ctx.error());
+  auto diffs = verify(ctx->config, *ctx->store, *ctx->api);
+  if (!diffs) return fail(diffs.error());
+  for (const auto& line : diffs.value()) std::printf("%s\n", line.c_str());
+  if (diffs->empty()) {
+    std::printf("verify: the mirror equals the API (%s)\n", ctx->config.api.base_url.c_str());
+    return 0;
+  }
+  std::printf("verify: %zu difference%s\n", diffs->size(), diffs->size() == 1 ? "" : "s");
+  return static_cast<int>(ExitCode::partial);
+}
+
 int cmd_check(const CommonFlags& common) {
   auto cfg = load(common);
   if (!cfg) return fail(cfg.error());

@@ -15,6 +15,7 @@ struct SyncFlags {
 int cmd_sync(const CommonFlags& common, const SyncFlags& flags);
 int cmd_status(const CommonFlags& common, bool as_json);
 int cmd_check(const CommonFlags& common);
+int cmd_verify(const CommonFlags& common);
 int cmd_daemon(const CommonFlags& common);
 int cmd_demo(const std::optional<std::string>& db_path);
 

@@ -205,6 +205,7 @@ const std::vector<KeyRule>& key_table() {
                  [](Config& c, std::size_t i) { c.sync.conflict_policy = static_cast<ConflictPolicy>(i); }),
       number_key("sync", "max_delete_fraction", [](Config& c) -> double& { return c.sync.max_delete_fraction; }, 0.0,
                  1.0),
+      int_key("sync", "min_delete_guard", [](Config& c) -> int& { return c.sync.min_delete_guard; }, 0, INT_MAX),
       number_key("sync", "push_delay_s", [](Config& c) -> double& { return c.sync.push_delay_s; }, 0.0,
                  HUGE_VAL),
       choice_key("log", "level", kLevels, [](Config& c, std::size_t i) { c.log.level = std::string(kLevels[i]); }),

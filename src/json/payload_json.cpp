@@ -54,3 +54,12 @@ std::vector<std::string> payload_fields(std::string_view payload) {
 }
 
 }  // namespace gigasync::json
+
+namespace gigasync::json {
+Integration canonical_row(Integration o) {
+  if (o.metadata) {
+    if (auto c = canonical_object(*o.metadata)) o.metadata = c.value();
+  }
+  return o;
+}
+}  // namespace gigasync::json

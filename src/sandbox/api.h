@@ -60,7 +60,9 @@ ApiResponse handle_api(State& s, const ApiRequest& r, std::string_view link_orig
 // The objects of one type (all when nullopt), in creation order.
 std::vector<const Record*> filtered(const Store& store, std::optional<int> type);
 
-// Write endpoints (api_write.cpp). `current` is the stored object.
+// Write endpoints (api_write.cpp). `current` is the stored object. An update whose body
+// carries another `id` renames it: same place in creation order, served under the new id only,
+// its stored logo URL unchanged.
 ApiResponse create_integration(State& s, const ApiRequest& r);
 ApiResponse update_integration(State& s, const ApiRequest& r, const Record& current, bool partial);
 ApiResponse delete_integration(State& s, const Record& current);

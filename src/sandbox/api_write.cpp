@@ -28,7 +28,8 @@ std::optional<ApiResponse> parse_body(const ApiRequest& r, rapidjson::Document& 
   if (media_type(r.content_type) != "application/json") {
     return json_response(415, detail_json("Unsupported media type \"" + r.content_type + "\" in request."));
   }
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(r.body.data(), r.body.size());
+  // Full precision: numbers round as Python's json does (text fields store their str()).
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(r.body.data(), r.body.size());
   if (doc.HasParseError()) {
     return json_response(400, detail_json(std::string("JSON parse error - ") +
                                           rapidjson::GetParseError_En(doc.GetParseError()) +
@@ -74,8 +75,10 @@ ApiResponse update_integration(State& s, const ApiRequest& r, const Record& curr
   WriteContext ctx{partial ? WriteMode::patch : WriteMode::replace, &current, &s.store, s.origin, {}};
   WriteResult result = build_record(doc, ctx);
   if (!result.errors.empty()) return json_response(400, result.errors.to_json());
-  bool changed = result.record.json != current.json;
-  return store_and_answer(s, std::move(result.record), 200, changed);
+  ApiResponse resp = json_response(200, to_json(result.record));
+  resp.applied = result.record.json != current.json;
+  s.store.replace(current.id, std::move(result.record));  // a new id: renamed in place
+  return resp;
 }
 
 ApiResponse delete_integration(State& s, const Record& current) {

@@ -1,9 +1,40 @@
 #include "sandbox/json_text.h"
 
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace gigasync::sandbox {
+namespace {
+
+// Python's repr(float): the shortest digits that round-trip, in positional form when the
+// decimal exponent is in [-4, 16), else as d.ddde+XX; positional always has a fraction.
+std::string python_float(double d) {
+  std::array<char, 40> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::scientific);
+  std::string_view sci(buf.data(), static_cast<std::size_t>(end - buf.data()));  // "-1.25e+06"
+  std::size_t e = sci.find('e');
+  int exp = std::atoi(std::string(sci.substr(e + 1)).c_str());
+  std::string sign = sci.front() == '-' ? "-" : "", digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '-' && c != '.') digits += c;
+  }
+  if (exp < -4 || exp >= 16) {
+    std::array<char, 8> tail{};
+    std::snprintf(tail.data(), tail.size(), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    return sign + digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + tail.data();
+  }
+  if (exp < 0) return sign + "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
+  auto whole = static_cast<std::size_t>(exp) + 1;
+  if (digits.size() <= whole) return sign + digits + std::string(whole - digits.size(), '0') + ".0";
+  return sign + digits.substr(0, whole) + "." + digits.substr(whole);
+}
+
+}  // namespace
 
 std::string quote(std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -52,6 +83,12 @@ const char* python_type_name(const rapidjson::Value& v) {
   if (v.IsBool()) return "bool";
   if (v.IsNull()) return "NoneType";
   return v.IsDouble() ? "float" : "int";
+}
+
+std::string python_str(const rapidjson::Value& v) {
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  return python_float(v.GetDouble());
 }
 
 void FieldErrors::add(std::string_view field, std::string_view message) {

@@ -19,6 +19,9 @@ std::string detail_json(std::string_view message);
 std::string non_field_error_json(std::string_view message);
 // The Python type name DRF reports for a parsed value: dict, list, str, int, float, bool, NoneType.
 const char* python_type_name(const rapidjson::Value& v);
+// What Python's str() gives for a number json.loads parsed: an integer's digits, a float's
+// repr ("1.5", "100.0", "1e-05", "1e+16"). REQUIRES: v.IsNumber().
+std::string python_str(const rapidjson::Value& v);
 
 // Validation errors keyed by field, in the order they were first added:
 // {"field":["message", ...], ...}

@@ -54,6 +54,17 @@ void Store::upsert(Record r) {
   records_.push_back(std::move(r));
 }
 
+void Store::replace(std::string old_id, Record r) {
+  auto it = index_.find(old_id);
+  if (it == index_.end()) return upsert(std::move(r));
+  std::size_t pos = it->second;
+  if (r.id != old_id) {
+    index_.erase(it);
+    index_.emplace(r.id, pos);
+  }
+  records_[pos] = std::move(r);
+}
+
 bool Store::erase(const std::string& id) {
   auto it = index_.find(id);
   if (it == index_.end()) return false;

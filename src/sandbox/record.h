@@ -40,6 +40,10 @@ class Store {
   const Record* find(const std::string& id) const;
   // Replaces the object with the same id in place, or appends it.
   void upsert(Record r);
+  // Replaces the object `old_id` in place (its position kept) with `r`, which may carry a new
+  // id: a rename. Appends `r` when there is no `old_id`.
+  // REQUIRES: no other object has r.id.
+  void replace(std::string old_id, Record r);
   bool erase(const std::string& id);
   const std::vector<Record>& all() const { return records_; }
   std::size_t size() const { return records_.size(); }

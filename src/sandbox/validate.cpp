@@ -1,5 +1,8 @@
 #include "sandbox/validate.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "sandbox/logo.h"
 
 namespace gigasync::sandbox {
@@ -12,9 +15,12 @@ struct TextRule {
   bool required;  // create/replace must carry it; null and "" refused
 };
 
+constexpr TextRule kIdRule{kId, true};
 constexpr TextRule kTextRules[] = {{kName, true},      {kEmail, true},   {kRecipient, true},
                                    {kAddressLine1, true}, {kAddressLine2, false},
                                    {kZipCode, true},   {kCity, true}};
+
+constexpr std::size_t kMaxLength = 255;  // every text field, ids included
 
 const Value* member(const Value& body, Field f) {
   auto it = body.FindMember(kFieldNames[f]);
@@ -30,9 +36,37 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(first, last - first + 1));
 }
 
+// Characters as Python counts them: UTF-8 sequences, not bytes.
+std::size_t code_points(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 void set_id(Record& r, const std::string& id) {
   r.id = id;
   r.json[kId] = quote(id);
+}
+
+// DRF's CharField on a present, non-null value: strings, and numbers as their Python str()
+// (booleans, lists and objects are "Not a valid string."), trimmed, then blank and length
+// checks. nullopt = refused, with the field's messages in `errs`.
+std::optional<std::string> char_field(const Value& v, const TextRule& rule, FieldErrors& errs) {
+  const char* name = kFieldNames[rule.field];
+  if (!v.IsString() && !v.IsNumber()) {
+    errs.add(name, "Not a valid string.");
+    return std::nullopt;
+  }
+  std::string text = trim(v.IsString() ? text_of(v) : python_str(v));
+  if (text.empty()) {
+    if (rule.required) errs.add(name, "This field may not be blank.");
+    return rule.required ? std::nullopt : std::optional(text);
+  }
+  bool ok = code_points(text) <= kMaxLength;
+  if (!ok) errs.add(name, "Ensure this field has no more than 255 characters.");
+  if (rule.field == kEmail && !looks_like_email(text)) {
+    errs.add(name, "Enter a valid email address.");
+    ok = false;
+  }
+  return ok ? std::optional(std::move(text)) : std::nullopt;
 }
 
 // A string field. Absent: required on create/replace; otherwise the default (or, for patch,
@@ -46,45 +80,30 @@ void take_text(const Value& body, const TextRule& rule, const WriteContext& ctx,
   } else if (v->IsNull()) {
     if (rule.required) errs.add(name, "This field may not be null.");
     else rec.json[rule.field] = "null";
-  } else if (!v->IsString()) {
-    errs.add(name, "Not a valid string.");
-  } else if (std::string text = trim(text_of(*v)); text.empty() && rule.required) {
-    errs.add(name, "This field may not be blank.");
-  } else if (rule.field == kEmail && !looks_like_email(text)) {
-    errs.add(name, "Enter a valid email address.");
-  } else {
-    set_text(rec, rule.field, text);
+  } else if (auto text = char_field(*v, rule, errs)) {
+    set_text(rec, rule.field, *text);
   }
 }
 
-std::string new_id_error(const Value* v, const WriteContext& ctx, std::string& id) {
-  if (v->IsNull()) return "This field may not be null.";
-  if (!v->IsString()) return "Not a valid string.";
-  id = trim(text_of(*v));
-  if (id.empty()) return "This field may not be blank.";
-  if (ctx.store->find(id)) return "integration with this id already exists.";
-  return {};
-}
-
+// `id`: absent = uuid4 on create, the current id otherwise. Another value on replace or
+// patch renames the object; it must not belong to another object.
 void take_id(const Value& body, const WriteContext& ctx, Record& rec, FieldErrors& errs) {
   const Value* v = member(body, kId);
-  if (ctx.mode != WriteMode::create) {
-    if (v && !(v->IsString() && text_of(*v) == ctx.current->id)) errs.add("id", "This field can not be changed.");
+  if (!v) {
+    if (ctx.mode == WriteMode::create) set_id(rec, ctx.new_id());
     return;
   }
-  if (!v) return set_id(rec, ctx.new_id());
-  std::string id;
-  std::string error = new_id_error(v, ctx, id);
-  if (!error.empty()) return errs.add("id", error);
-  set_id(rec, id);
+  if (v->IsNull()) return errs.add("id", "This field may not be null.");
+  auto id = char_field(*v, kIdRule, errs);
+  if (!id) return;
+  const Record* holder = ctx.store->find(*id);
+  if (holder && holder != ctx.current) return errs.add("id", "integration with this id already exists.");
+  set_id(rec, *id);
 }
 
-void check_type(const Value& body, const WriteContext& ctx, FieldErrors& errs) {
-  const Value* v = member(body, kType);
-  if (ctx.mode == WriteMode::create || !v) return;  // read-only: ignored on create
-  if (!(v->IsInt() && v->GetInt() == ctx.current->type)) errs.add("type", "This field can not be changed.");
-}
-
+// Base64 image data becomes a URL named after the (possibly new) id. A rename keeps the
+// stored URL: a stored file does not move with its object's id, and clients comparing content
+// (gigasync's pull finds renames that way) see the same logo.
 void take_logo(const Value& body, const WriteContext& ctx, Record& rec, FieldErrors& errs) {
   const Value* v = member(body, kLogo);
   if (!v) return;
@@ -126,6 +145,7 @@ bool looks_like_email(std::string_view s) {
          domain.find("..") == std::string_view::npos;
 }
 
+// `type` is read-only: never looked at, so ignored wherever it is sent (DRF's read_only).
 WriteResult build_record(const Value& body, const WriteContext& ctx) {
   WriteResult out{starting_point(ctx), {}};
   take_id(body, ctx, out.record, out.errors);
@@ -133,7 +153,6 @@ WriteResult build_record(const Value& body, const WriteContext& ctx) {
   take_logo(body, ctx, out.record, out.errors);
   take_metadata(body, out.record, out.errors);
   for (std::size_t i = 1; i < std::size(kTextRules); ++i) take_text(body, kTextRules[i], ctx, out.record, out.errors);
-  check_type(body, ctx, out.errors);
   return out;
 }
 

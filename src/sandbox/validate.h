@@ -1,6 +1,8 @@
 #pragma once
 // Field validation for create (POST), replace (PUT) and partial update (PATCH), with DRF's
-// messages. Errors are collected for every field in one FieldErrors.
+// messages. Errors are collected for every field in one FieldErrors. Text fields follow DRF's
+// CharField (numbers taken as their str(), trimmed, at most 255 characters); a different `id`
+// on replace or patch is a rename; `type` is read-only and ignored.
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,7 +19,7 @@ enum class WriteMode { create, replace, patch };
 struct WriteContext {
   WriteMode mode = WriteMode::create;
   const Record* current = nullptr;      // REQUIRED for replace and patch
-  const Store* store = nullptr;         // REQUIRED for create (id uniqueness)
+  const Store* store = nullptr;         // REQUIRED (id uniqueness)
   std::string_view origin;              // "http://host:port", for logo URLs
   std::function<std::string()> new_id;  // REQUIRED for create: the default id
 };

@@ -2,6 +2,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "gigasync/store.h"
+#include "gigasync/integration.h"
 
 namespace gigasync {
 namespace {
@@ -14,11 +15,11 @@ Change row_to_change(SQLite::Statement& q) {
   Change c;
   c.id = q.getColumn(0).getInt64();
   c.integration_id = q.getColumn(1).getString();
-  c.op = q.getColumn(2).getString();
+  c.op = change_op_from(q.getColumn(2).getString()).value_or(ChangeOp::update);
   c.payload = q.getColumn(3).getString();
   c.base = q.getColumn(4).getString();
   c.idempotency_key = q.getColumn(5).getString();
-  c.state = q.getColumn(6).getString();
+  c.state = change_state_from(q.getColumn(6).getString()).value_or(ChangeState::failed);
   c.attempts = q.getColumn(7).getInt64();
   c.last_error = q.getColumn(8).getString();
   if (!q.getColumn(9).isNull()) c.sent_body = q.getColumn(9).getString();
@@ -75,6 +76,40 @@ Result<std::vector<T>> collect(SQLite::Database& db, const std::string& sql, F c
 
 }  // namespace
 
+std::string_view to_string(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::create: return "create";
+    case ChangeOp::update: return "update";
+    case ChangeOp::replace: return "replace";
+    case ChangeOp::remove: return "delete";
+  }
+  return "update";
+}
+
+std::string_view to_string(ChangeState s) {
+  switch (s) {
+    case ChangeState::pending: return "pending";
+    case ChangeState::in_flight: return "in_flight";
+    case ChangeState::done: return "done";
+    case ChangeState::failed: return "failed";
+    case ChangeState::conflict: return "conflict";
+  }
+  return "failed";
+}
+
+std::optional<ChangeOp> change_op_from(std::string_view t) {
+  for (auto op : {ChangeOp::create, ChangeOp::update, ChangeOp::replace, ChangeOp::remove})
+    if (to_string(op) == t) return op;
+  return std::nullopt;
+}
+
+std::optional<ChangeState> change_state_from(std::string_view t) {
+  for (auto s : {ChangeState::pending, ChangeState::in_flight, ChangeState::done, ChangeState::failed,
+                 ChangeState::conflict})
+    if (to_string(s) == t) return s;
+  return std::nullopt;
+}
+
 Result<std::vector<Change>> Store::list_changes(bool include_done) {
   return collect<Change>(*db_, std::string("SELECT ") + kChangeColumns + " FROM pending_changes" +
                                    (include_done ? "" : " WHERE state <> 'done'") + " ORDER BY id",
@@ -104,9 +139,11 @@ Result<std::optional<Conflict>> Store::get_conflict(long long id) {
 }
 
 Result<std::vector<std::string>> Store::integrations_with_pending() {
+  // The oldest active row decides: a held or failed one keeps the later ones waiting (order).
   return collect<std::string>(*db_,
-                              "SELECT integration_id FROM pending_changes WHERE state IN ('pending', 'in_flight') "
-                              "GROUP BY integration_id ORDER BY min(id)",
+                              "SELECT p.integration_id FROM pending_changes p WHERE p.id IN (SELECT min(id) FROM "
+                              "pending_changes WHERE state <> 'done' GROUP BY integration_id) AND p.state IN "
+                              "('pending', 'in_flight') ORDER BY p.id",
                               [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
 }
 
@@ -116,20 +153,21 @@ Result<std::vector<Change>> Store::Txn::active_changes(const std::string& integr
                          row_to_change, integration_id);
 }
 
-Result<std::optional<Change>> Store::Txn::active_changes_by_id(long long id) { return store_.get_change(id); }
+Result<std::optional<Change>> Store::Txn::change_by_id(long long id) { return store_.get_change(id); }
 Result<std::optional<Conflict>> Store::Txn::conflict_by_id(long long id) { return store_.get_conflict(id); }
 
-Status Store::Txn::update_change(const Change& c) {
+Status Store::Txn::write_change(const Change& c) {
   try {
     SQLite::Statement q(db(),
                         "UPDATE pending_changes SET state = ?, attempts = ?, payload = ?, last_error = ?, "
-                        "sent_body = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
-    q.bind(1, c.state);
+                        "sent_body = ?, op = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
+    q.bind(1, std::string(to_string(c.state)));
     q.bind(2, static_cast<int64_t>(c.attempts));
     q.bind(3, c.payload);
     if (c.last_error.empty()) q.bind(4); else q.bind(4, c.last_error);
     bind_opt(q, 5, c.sent_body);
-    q.bind(6, static_cast<int64_t>(c.id));
+    q.bind(6, std::string(to_string(c.op)));
+    q.bind(7, static_cast<int64_t>(c.id));
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {
@@ -137,23 +175,122 @@ Status Store::Txn::update_change(const Change& c) {
   }
 }
 
-Result<long long> Store::Txn::insert_change(const std::string& integration_id, const std::string& op,
-                                            const std::string& payload, const std::string& base) {
+Result<long long> Store::Txn::insert_change(const std::string& integration_id, ChangeOp op, const std::string& payload,
+                                            const std::string& base, ChangeState state) {
   try {
     SQLite::Statement q(db(),
-                        "INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) VALUES "
-                        "(?, ?, ?, ?, lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+                        "INSERT INTO pending_changes (integration_id, op, payload, base, state, idempotency_key) VALUES "
+                        "(?, ?, ?, ?, ?, lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
                         "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
                         "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))");
     q.bind(1, integration_id);
-    q.bind(2, op);
+    q.bind(2, std::string(to_string(op)));
     q.bind(3, payload);
     q.bind(4, base);
+    q.bind(5, std::string(to_string(state)));
     q.exec();
     return db().getLastInsertRowid();
   } catch (const std::exception& e) {
     return db_error("queueing a change for " + integration_id, e);
   }
+}
+
+Result<std::set<std::string>> Store::Txn::active_change_ids() {
+  auto ids = collect<std::string>(db(), "SELECT DISTINCT integration_id FROM pending_changes WHERE state <> 'done'",
+                                  [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
+  if (!ids) return ids.error();
+  return std::set<std::string>(ids->begin(), ids->end());
+}
+
+Result<std::optional<std::string>> Store::Txn::renamed_to(const std::string& remote_id) {
+  auto to = collect<std::string>(db(), "SELECT new_id FROM local_renames WHERE old_id = ?",
+                                 [](SQLite::Statement& q) { return q.getColumn(0).getString(); }, remote_id);
+  if (!to) return to.error();
+  if (to->empty()) return std::optional<std::string>{};
+  return std::optional<std::string>(to->front());
+}
+
+Result<std::map<std::string, std::string>> Store::Txn::pending_renames() {
+  try {
+    std::map<std::string, std::string> out;
+    SQLite::Statement q(db(), "SELECT old_id, new_id FROM local_renames");
+    while (q.executeStep()) out.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+    return out;
+  } catch (const std::exception& e) {
+    return db_error("reading local renames", e);
+  }
+}
+
+Status Store::Txn::follow_rename(const std::string& from, const std::string& to, bool mirror_too) {
+  try {
+    for (const char* sql : {"UPDATE pending_changes SET integration_id = ?2 WHERE integration_id = ?1",
+                            "UPDATE conflicts SET integration_id = ?2 WHERE integration_id = ?1",
+                            "UPDATE integration_changes SET integration_id = ?2 WHERE integration_id = ?1",
+                            "UPDATE integration_base SET id = ?2 WHERE id = ?1",
+                            "DELETE FROM local_renames WHERE old_id = ?1"}) {
+      SQLite::Statement q(db(), sql);
+      q.bind(1, from);
+      q.bind(2, to);
+      q.exec();
+    }
+    if (mirror_too) {
+      SQLite::Statement q(db(), "UPDATE integrations SET id = ?2 WHERE id = ?1");
+      q.bind(1, from);
+      q.bind(2, to);
+      q.exec();
+    }
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("renaming integration " + from + " to " + to, e);
+  }
+}
+
+Status Store::Txn::undo_rename(const std::string& remote_id) {
+  try {
+    SQLite::Statement up(db(), "UPDATE integrations SET id = ?1 WHERE id = (SELECT new_id FROM local_renames WHERE old_id = ?1)");
+    up.bind(1, remote_id);
+    up.exec();
+    SQLite::Statement del(db(), "DELETE FROM local_renames WHERE old_id = ?");
+    del.bind(1, remote_id);
+    del.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("undoing the rename of " + remote_id, e);
+  }
+}
+
+Result<std::vector<Divergence>> Store::Txn::divergences() {
+  std::string differs;
+  for (auto f : kMutableFields) {
+    std::string c(f);
+    if (!differs.empty()) differs += " || ";
+    if (c == "metadata")
+      differs += "CASE WHEN json(i.metadata) IS NOT json(b.metadata) THEN ',metadata' ELSE '' END";
+    else
+      differs += "CASE WHEN i." + c + " IS NOT b." + c + " THEN '," + c + "' ELSE '' END";
+  }
+  auto quiet_for = [](const std::string& x) {
+    return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state <> 'done')";
+  };
+  std::string sql =
+      "SELECT i.id, CASE WHEN b.id IS NULL THEN ',(row)' ELSE " + differs + " || CASE WHEN i.type IS NOT b.type THEN "
+      "',type' ELSE '' END END AS d FROM integrations i LEFT JOIN integration_base b ON b.id = i.id "
+      "WHERE i.id NOT IN (SELECT new_id FROM local_renames) AND " + quiet_for("i.id") + " AND d <> '' "
+      "UNION ALL SELECT b.id, ',(row)' FROM integration_base b WHERE NOT EXISTS (SELECT 1 FROM integrations i "
+      "WHERE i.id = b.id) AND b.id NOT IN (SELECT old_id FROM local_renames) AND " + quiet_for("b.id");
+  return collect<Divergence>(db(), sql, [](SQLite::Statement& q) {
+    Divergence d;
+    d.integration_id = q.getColumn(0).getString();
+    std::string list = q.getColumn(1).getString();
+    size_t start = 1;
+    while (start <= list.size()) {
+      size_t end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) d.fields.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+    return d;
+  });
 }
 
 Result<long long> Store::Txn::record_conflict(const Conflict& c) {

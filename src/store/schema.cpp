@@ -63,67 +63,115 @@ std::string any_changed() {
   return "(" + out + ")";
 }
 
-// The outbox row an edit may still fold into: the newest live row of the integration, never sent.
-std::string coalescable(std::string_view id_expr) {
-  std::string id(id_expr);
-  return "SELECT 1 FROM pending_changes p WHERE p.id = (SELECT max(id) FROM pending_changes WHERE "
-         "integration_id = " + id + " AND state <> 'done') AND p.state = 'pending' AND p.attempts = 0 "
-         "AND p.op IN ('update', 'create', 'replace')";
+// The id the API knows a mirror row by: its own, or the one it had before a local rename that is
+// not pushed yet.
+std::string remote_id(std::string_view mirror_id) {
+  std::string m(mirror_id);
+  return "coalesce((SELECT old_id FROM local_renames WHERE new_id = " + m + "), " + m + ")";
 }
 
-std::string validate_row(std::string_view row) {
+// The outbox row an edit may still fold into: the newest live row of the integration, never sent,
+// pending or held (a held change takes the newer edit and stays held).
+std::string coalescable(const std::string& rid) {
+  return "SELECT 1 FROM pending_changes p WHERE p.id = (SELECT max(id) FROM pending_changes WHERE "
+         "integration_id = " + rid + " AND state <> 'done') AND p.state IN ('pending', 'conflict') AND "
+         "p.sent_body IS NULL AND p.op IN ('update', 'create', 'replace')";
+}
+
+std::string has_base(const std::string& rid) { return "EXISTS (SELECT 1 FROM integration_base b WHERE b.id = " + rid + ")"; }
+
+// A create or replace of `rid` that was sent and not settled: the API may have the object already.
+std::string sent_create(const std::string& rid) {
+  return "EXISTS (SELECT 1 FROM pending_changes c WHERE c.integration_id = " + rid +
+         " AND c.op IN ('create', 'replace') AND c.sent_body IS NOT NULL AND c.state <> 'done')";
+}
+
+std::string refuse(const std::string& message, const std::string& when) {
+  return "  SELECT RAISE(ABORT, 'gigasync: " + message + "') WHERE " + when + ";\n";
+}
+
+// `metadata_may_be_null`: an INSERT without metadata gets the API's default, {}.
+std::string validate_row(std::string_view row, bool metadata_may_be_null = false) {
   std::string r(row);
-  std::string out =
-      "SELECT RAISE(ABORT, 'gigasync: metadata must be a JSON object, e.g. ''{}'' or ''{\"k\": \"v\"}''') "
-      "WHERE " + r + ".metadata IS NOT NULL AND (json_valid(" + r + ".metadata) = 0 OR json_type(" + r +
-      ".metadata) <> 'object');\n";
+  std::string out = refuse("metadata must be a JSON object, e.g. ''{}'' or ''{\"k\": \"v\"}''",
+                           (metadata_may_be_null ? r + ".metadata IS NOT NULL AND (" : r + ".metadata IS NULL OR (") + "json_valid(" + r +
+                               ".metadata) = 0 OR json_type(" + r + ".metadata) <> 'object')");
   for (auto f : kRequiredFields) {
-    out += "  SELECT RAISE(ABORT, 'gigasync: " + std::string(f) +
-           " is required by the API and can not be NULL') WHERE " + r + "." + std::string(f) + " IS NULL;\n";
+    std::string c = r + "." + std::string(f);
+    out += refuse(std::string(f) + " is required by the API and can not be NULL", c + " IS NULL");
+    out += refuse(std::string(f) + " can not be blank (the API refuses it)",
+                  "typeof(" + c + ") = 'text' AND trim(" + c + ", ' ' || char(9, 10, 13)) = ''");
   }
+  for (auto f : kMutableFields) {
+    if (f == "metadata") continue;
+    std::string c = r + "." + std::string(f);
+    out += refuse(std::string(f) + " must be text or NULL", c + " IS NOT NULL AND typeof(" + c + ") NOT IN ('text', 'integer', 'real')");
+  }
+  out += refuse("email does not look like an e-mail address (the API refuses it)",
+                r + ".email NOT GLOB '?*@?*.?*' OR " + r + ".email GLOB '*[ ,;<>]*' OR " + r + ".email GLOB '*@*@*'");
   return out;
 }
 
-std::string triggers() {
+std::string update_triggers() {
   std::string s;
+  std::string rid = remote_id("OLD.id");
   // UPDATE: refuse what the API refuses, then record the changed fields.
   s += "CREATE TRIGGER integrations_refuse_update BEFORE UPDATE ON integrations WHEN " + std::string(kCapturing) +
-       " BEGIN\n"
-       "  SELECT RAISE(ABORT, 'gigasync: integrations.id can not be changed (delete and insert instead)') "
-       "WHERE NEW.id IS NOT OLD.id;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: integrations.type is set by the API and can not be changed') "
-       "WHERE NEW.type IS NOT OLD.type;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: type 2 (invoice) integrations are read-only in the API') "
-       "WHERE OLD.type = 2;\n  " + validate_row("NEW") + "END;\n";
-  auto include = [](std::string_view f) {
-    return "(" + changed(f) + " OR EXISTS (SELECT 1 FROM pending_changes q WHERE q.integration_id = NEW.id AND "
-           "q.state = 'failed' AND json_type(q.payload, '$." + std::string(f) + "') IS NOT NULL))";
+       " BEGIN\n" +
+       refuse("integrations.type is set by the API and can not be changed", "NEW.type IS NOT OLD.type") +
+       refuse("type 2 (invoice) integrations are read-only in the API", "OLD.type = 2") +
+       refuse("id must be non-empty text", "NEW.id IS NOT OLD.id AND (typeof(NEW.id) <> 'text' OR NEW.id = '')") +
+       refuse("that id belongs to another integration in the API",
+              "NEW.id IS NOT OLD.id AND NEW.id IS NOT " + rid + " AND (EXISTS (SELECT 1 FROM integration_base b "
+              "WHERE b.id = NEW.id) OR EXISTS (SELECT 1 FROM local_renames r WHERE r.old_id = NEW.id))") +
+       validate_row("NEW") + "END;\n";
+  auto include = [&rid](std::string_view f) {
+    return "(" + changed(f) + " OR EXISTS (SELECT 1 FROM pending_changes q WHERE q.integration_id = " + rid +
+           " AND q.state = 'failed' AND json_type(q.payload, '$." + std::string(f) + "') IS NOT NULL))";
+  };
+  // The id travels in the payload while a rename is unpushed; renamed back, it leaves it.
+  auto with_id = [&rid](const std::string& json) {
+    return "CASE WHEN NEW.id IS NOT " + rid + " THEN json_set(" + json + ", '$.id', NEW.id) ELSE json_remove(" +
+           json + ", '$.id') END";
   };
   std::string base_chain = json_set_chain("'{}'", "OLD", [](std::string_view f) { return changed(f); });
+  std::string fresh = "CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN " +
+                      with_id(json_set_chain("'{}'", "NEW", include)) + " ELSE " + whole_object("NEW") + " END";
   s += "CREATE TRIGGER integrations_capture_update AFTER UPDATE ON integrations WHEN " +
-       std::string(kCapturing) + " AND " + any_changed() + " BEGIN\n"
-       "  UPDATE pending_changes SET payload = " + json_set_chain("payload", "NEW", include) +
-       ", updated_at = " + std::string(kNow) + " WHERE EXISTS (" + coalescable("NEW.id") +
+       std::string(kCapturing) + " AND (" + any_changed() + " OR NEW.id IS NOT OLD.id) BEGIN\n"
+       "  UPDATE pending_changes SET payload = " + with_id(json_set_chain("payload", "NEW", include)) +
+       ", updated_at = " + std::string(kNow) + " WHERE EXISTS (" + coalescable(rid) +
        " AND p.id = pending_changes.id);\n"
-       "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) SELECT NEW.id, 'update', " +
-       json_set_chain("'{}'", "NEW", include) + ", " + base_chain + ", " + uuid4_sql() +
-       " WHERE NOT EXISTS (" + coalescable("NEW.id") + ");\n"
+       "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) SELECT " + rid +
+       ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'update' ELSE 'create' END, " + fresh +
+       ", " + base_chain + ", " + uuid4_sql() + " WHERE NOT EXISTS (" + coalescable(rid) + ");\n"
        "  UPDATE pending_changes SET state = 'done', last_error = 'superseded by change ' || "
-       "(SELECT max(id) FROM pending_changes WHERE integration_id = NEW.id) || ': ' || coalesce(last_error, ''), "
-       "updated_at = " + std::string(kNow) + " WHERE integration_id = NEW.id AND state = 'failed';\n"
+       "(SELECT max(id) FROM pending_changes WHERE integration_id = " + rid + ") || ': ' || coalesce(last_error, ''), "
+       "updated_at = " + std::string(kNow) + " WHERE integration_id = " + rid + " AND state = 'failed';\n"
+       "  INSERT OR REPLACE INTO local_renames (old_id, new_id) SELECT " + rid + ", NEW.id WHERE NEW.id IS NOT OLD.id "
+       "AND NEW.id IS NOT " + rid + ";\n"
+       "  DELETE FROM local_renames WHERE old_id = NEW.id AND new_id = OLD.id;\n"
        "END;\n";
+  return s;
+}
+
+std::string insert_triggers() {
+  std::string s;
   // INSERT (and INSERT OR REPLACE): refuse, fill defaults, record create or replace.
   s += "CREATE TRIGGER integrations_refuse_insert BEFORE INSERT ON integrations WHEN " + std::string(kCapturing) +
-       " BEGIN\n"
-       "  SELECT RAISE(ABORT, 'gigasync: type 2 (invoice) integrations are read-only in the API') "
-       "WHERE EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id AND type = 2) OR NEW.type = 2;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: a replaced integration must keep its type') "
-       "WHERE EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id AND type IS NOT NEW.type) AND NEW.type IS NOT NULL;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: new integrations are type 3 (custom); leave type NULL or set 3') "
-       "WHERE NOT EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id) AND NEW.type IS NOT NULL AND NEW.type <> 3;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: id must be text (or NULL for a new uuid4)') "
-       "WHERE NEW.id IS NOT NULL AND (typeof(NEW.id) <> 'text' OR NEW.id = '');\n  " +
-       validate_row("NEW") + "END;\n";
+       " BEGIN\n" +
+       refuse("type 2 (invoice) integrations are read-only in the API",
+              "EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id AND type = 2) OR NEW.type = 2") +
+       refuse("a replaced integration must keep its type",
+              "EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id AND type IS NOT NEW.type) AND NEW.type IS NOT NULL") +
+       refuse("new integrations are type 3 (custom); leave type NULL or set 3",
+              "NOT EXISTS (SELECT 1 FROM integrations WHERE id = NEW.id) AND NEW.type IS NOT NULL AND NEW.type <> 3") +
+       refuse("id must be text (or NULL for a new uuid4)",
+              "NEW.id IS NOT NULL AND (typeof(NEW.id) <> 'text' OR NEW.id = '')") +
+       refuse("that id is being renamed locally; sync the rename first",
+              "EXISTS (SELECT 1 FROM local_renames r WHERE r.old_id = NEW.id)") +
+       validate_row("NEW", true) + "END;\n";
+  std::string rid = remote_id("i.id");
   s += "CREATE TRIGGER integrations_capture_insert AFTER INSERT ON integrations WHEN " + std::string(kCapturing) +
        " BEGIN\n"
        "  UPDATE gigasync_control SET applying = 1;\n"
@@ -132,35 +180,39 @@ std::string triggers() {
        "WHERE rowid = NEW.rowid;\n"
        "  UPDATE gigasync_control SET applying = 0;\n"
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) "
-       "SELECT i.id, CASE WHEN EXISTS (SELECT 1 FROM integration_base b WHERE b.id = i.id) OR EXISTS ("
-       "SELECT 1 FROM pending_changes c WHERE c.integration_id = i.id AND c.op IN ('create', 'replace') "
-       "AND c.attempts > 0) THEN 'replace' ELSE 'create' END, " + whole_object("i") +
-       ", coalesce((SELECT " + whole_object("b") + " FROM integration_base b WHERE b.id = i.id), '{}'), " +
-       uuid4_sql() + " FROM integrations i WHERE i.rowid = NEW.rowid;\n"
+       "SELECT " + rid + ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'replace' ELSE 'create' END, " +
+       whole_object("i") + ", coalesce((SELECT " + whole_object("b") + " FROM integration_base b WHERE b.id = " + rid +
+       "), '{}'), " + uuid4_sql() + " FROM integrations i WHERE i.rowid = NEW.rowid;\n"
        "  UPDATE pending_changes SET state = 'done', last_error = 'superseded by a later insert or replace', "
-       "updated_at = " + std::string(kNow) + " WHERE integration_id = (SELECT id FROM integrations WHERE rowid = NEW.rowid) "
-       "AND id < (SELECT max(id) FROM pending_changes) AND (state = 'failed' OR (state = 'pending' AND attempts = 0));\n"
-       "END;\n";
-  // DELETE: refuse for types 1 and 2; record a delete unless the object never left this database.
-  s += "CREATE TRIGGER integrations_refuse_delete BEFORE DELETE ON integrations WHEN " + std::string(kCapturing) +
-       " BEGIN\n"
-       "  SELECT RAISE(ABORT, 'gigasync: the type 1 (web app) integration can not be deleted') WHERE OLD.type = 1;\n"
-       "  SELECT RAISE(ABORT, 'gigasync: type 2 (invoice) integrations are read-only in the API') WHERE OLD.type = 2;\n"
-       "END;\n";
-  s += "CREATE TRIGGER integrations_capture_delete AFTER DELETE ON integrations WHEN " + std::string(kCapturing) +
-       " BEGIN\n"
-       "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) "
-       "SELECT OLD.id, 'delete', '{}', " + whole_object("OLD") + ", " + uuid4_sql() +
-       " WHERE EXISTS (SELECT 1 FROM integration_base b WHERE b.id = OLD.id) OR EXISTS (SELECT 1 FROM "
-       "pending_changes c WHERE c.integration_id = OLD.id AND c.op IN ('create', 'replace') AND c.attempts > 0 "
-       "AND c.state <> 'done');\n"
-       "  UPDATE pending_changes SET state = 'done', last_error = 'dropped: the integration was deleted locally "
-       "before this change was pushed', updated_at = " + std::string(kNow) +
-       " WHERE integration_id = OLD.id AND op <> 'delete' AND (state = 'failed' OR state = 'conflict' OR "
-       "(state = 'pending' AND attempts = 0));\n"
+       "updated_at = " + std::string(kNow) + " WHERE integration_id = (SELECT " + rid + " FROM integrations i WHERE "
+       "i.rowid = NEW.rowid) AND id < (SELECT max(id) FROM pending_changes) AND (state = 'failed' OR "
+       "(state IN ('pending', 'conflict') AND sent_body IS NULL));\n"
        "END;\n";
   return s;
 }
+
+std::string delete_triggers() {
+  std::string s;
+  std::string rid = remote_id("OLD.id");
+  // DELETE: refuse for types 1 and 2; record a delete unless the object never left this database.
+  s += "CREATE TRIGGER integrations_refuse_delete BEFORE DELETE ON integrations WHEN " + std::string(kCapturing) +
+       " BEGIN\n" + refuse("the type 1 (web app) integration can not be deleted", "OLD.type = 1") +
+       refuse("type 2 (invoice) integrations are read-only in the API", "OLD.type = 2") + "END;\n";
+  s += "CREATE TRIGGER integrations_capture_delete AFTER DELETE ON integrations WHEN " + std::string(kCapturing) +
+       " BEGIN\n"
+       "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) "
+       "SELECT " + rid + ", 'delete', '{}', " + whole_object("OLD") + ", " + uuid4_sql() +
+       " WHERE " + has_base(rid) + " OR " + sent_create(rid) + ";\n"
+       "  UPDATE pending_changes SET state = 'done', last_error = 'dropped: the integration was deleted locally "
+       "before this change was pushed', updated_at = " + std::string(kNow) +
+       " WHERE integration_id = " + rid + " AND op <> 'delete' AND (state = 'failed' OR state = 'conflict' OR "
+       "(state = 'pending' AND sent_body IS NULL));\n"
+       "  DELETE FROM local_renames WHERE new_id = OLD.id;\n"
+       "END;\n";
+  return s;
+}
+
+std::string triggers() { return update_triggers() + insert_triggers() + delete_triggers(); }
 
 std::string tables() {
   std::string now(kNow);
@@ -200,6 +252,18 @@ std::string tables() {
          "INSERT INTO gigasync_control VALUES (1, 0);\n";
 }
 
+// Version 2: typed outbox moves (held changes take newer edits), renames, the self-check count.
+std::string version_2() {
+  std::string drop;
+  for (const char* t : {"integrations_refuse_update", "integrations_capture_update", "integrations_refuse_insert",
+                        "integrations_capture_insert", "integrations_refuse_delete", "integrations_capture_delete"})
+    drop += std::string("DROP TRIGGER IF EXISTS ") + t + ";\n";
+  return drop +
+         "CREATE TABLE local_renames (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL UNIQUE);\n"
+         "ALTER TABLE sync_runs ADD COLUMN diverged INTEGER NOT NULL DEFAULT 0;\n"
+         "CREATE INDEX pending_changes_by_state ON pending_changes (state, integration_id);\n" + triggers();
+}
+
 std::string views() {
   return "CREATE VIEW report_integrations_by_type AS SELECT type, CASE type WHEN 1 THEN 'web app' WHEN 2 THEN "
          "'invoice' WHEN 3 THEN 'custom' ELSE 'other' END AS kind, count(*) AS integrations FROM integrations "
@@ -225,7 +289,7 @@ std::string views() {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> all = {tables() + triggers() + views()};
+  static const std::vector<std::string> all = {tables() + views(), version_2()};
   return all;
 }
 

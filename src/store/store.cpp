@@ -148,7 +148,7 @@ Status Store::finish_run(const RunRecord& r) {
   try {
     SQLite::Statement q(*db_,
                         "UPDATE sync_runs SET finished_at = ?, status = ?, pages = ?, fetched = ?, inserted = ?, "
-                        "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ? WHERE id = ?");
+                        "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ?, diverged = ? WHERE id = ?");
     q.bind(1, now_iso8601());
     q.bind(2, r.status);
     q.bind(3, static_cast<int64_t>(r.pages));
@@ -160,7 +160,8 @@ Status Store::finish_run(const RunRecord& r) {
     q.bind(9, static_cast<int64_t>(r.push_failed));
     q.bind(10, static_cast<int64_t>(r.conflicts));
     if (r.error.empty()) q.bind(11); else q.bind(11, r.error);
-    q.bind(12, static_cast<int64_t>(r.id));
+    q.bind(12, static_cast<int64_t>(r.diverged));
+    q.bind(13, static_cast<int64_t>(r.id));
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {
@@ -179,11 +180,12 @@ Result<StatusCounts> Store::status_counts() {
       if (state == "pending") c.pending = n;
       if (state == "in_flight") c.in_flight = n;
       if (state == "failed") c.failed = n;
+      if (state == "conflict") c.held = n;
     }
     c.open_conflicts = db_->execAndGet("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").getInt64();
     SQLite::Statement r(*db_,
                         "SELECT id, mode, status, pages, fetched, inserted, updated, deleted, pushed, push_failed, "
-                        "conflicts, coalesce(error, ''), started_at, coalesce(finished_at, '') FROM sync_runs "
+                        "conflicts, coalesce(error, ''), started_at, coalesce(finished_at, ''), diverged FROM sync_runs "
                         "ORDER BY id DESC LIMIT 1");
     if (r.executeStep()) {
       RunRecord rr;
@@ -201,6 +203,7 @@ Result<StatusCounts> Store::status_counts() {
       rr.error = r.getColumn(11).getString();
       c.last_run_started = r.getColumn(12).getString();
       c.last_run_finished = r.getColumn(13).getString();
+      rr.diverged = r.getColumn(14).getInt64();
       c.last_run = rr;
     }
     SQLite::Statement s(*db_, "SELECT finished_at FROM sync_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1");

@@ -28,6 +28,22 @@ Status fill_counts(Store& store, SyncReport& report) {
   return ok_status();
 }
 
+// After the push, every integration with no active change must equal its base: a difference is
+// an edit that would never be pushed, or a remote value that never reached the mirror.
+Result<std::vector<Divergence>> self_check(Store& store) {
+  Store::Txn txn(store);
+  if (auto s = txn.begin(); !s) return s.error();
+  auto d = txn.divergences();
+  if (!d) return d.error();
+  for (const auto& x : d.value()) {
+    std::string fields;
+    for (const auto& f : x.fields) fields += (fields.empty() ? "" : ", ") + f;
+    spdlog::error("self-check: integration {} differs from what the API last agreed to ({}) and no change is "
+                  "waiting to push it; run 'gigasync verify' and report this", x.integration_id, fields);
+  }
+  return d;
+}
+
 }  // namespace
 
 std::string SyncReport::summary() const {
@@ -37,6 +53,8 @@ std::string SyncReport::summary() const {
                   std::to_string(run.pushed) + "; " + std::to_string(pending) + " pending, " +
                   std::to_string(failed) + " failed, " + plural(open_conflicts, "open conflict", "open conflicts");
   if (deletions_refused) s += "; remote deletions refused (see log)";
+  if (unpushed > 0) s += "; " + std::to_string(unpushed) + " not pushed (API unreachable)";
+  if (run.diverged > 0) s += "; SELF-CHECK FAILED for " + std::to_string(run.diverged) + " (see log)";
   return s;
 }
 
@@ -68,17 +86,34 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     report.plan = std::move(p->plan);
   }
   if (options.push) {
-    auto p = push(cfg, store, api, options);
+    auto p = push(cfg, store, api, options, options.pull);
     if (!p) return fail(p.error());
     report.run.pushed = p->pushed;
     report.run.push_failed = p->failed;
     report.run.conflicts += p->conflicts;
+    report.unpushed = p->unpushed;
     for (auto& line : p->plan) report.plan.push_back(std::move(line));
+  }
+  if (!options.dry_run) {
+    auto d = self_check(store);
+    if (!d) return fail(d.error());
+    report.run.diverged = static_cast<long long>(d->size());
   }
   if (auto s = fill_counts(store, report); !s) return fail(s.error());
   bool partial = report.run.push_failed > 0 || report.failed > 0 || report.open_conflicts > 0 || report.deletions_refused;
   report.exit = partial ? ExitCode::partial : ExitCode::ok;
   report.run.status = partial ? "partial" : "ok";
+  if (report.unpushed > 0) {
+    report.exit = ExitCode::unavailable;
+    report.run.status = "unpushed";
+    report.run.error = std::to_string(report.unpushed) + " change(s) not pushed: the API did not answer after the retries";
+  }
+  if (report.run.diverged > 0) {
+    report.exit = ExitCode::software;
+    report.run.status = "diverged";
+    report.run.error = std::to_string(report.run.diverged) + " integration(s) differ from their base with no change "
+                       "waiting (see the log); this is a gigasync bug";
+  }
   if (!options.dry_run) {
     if (auto s = store.finish_run(report.run); !s) return s.error();
   }

@@ -7,7 +7,7 @@
 namespace gigasync {
 
 struct PullOutcome {
-  long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0, conflicts = 0;
+  long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0, renamed = 0, conflicts = 0;
   bool deletions_refused = false;
   std::vector<std::string> plan;  // dry run only
 };

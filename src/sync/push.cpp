@@ -2,83 +2,63 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <mutex>
 
 #include "gigasync/json.h"
+#include "gigasync/outbox.h"
 #include "sync/reconcile.h"
 #include "util/parallel.h"
 
 namespace gigasync {
 namespace {
 
-bool is_url(const std::optional<std::string>& v) {
-  return v && (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0);
-}
-
-// The request body of a change, made once: it is frozen in sent_body before the first send.
-std::string make_body(const Change& c, const std::optional<Integration>& base) {
-  if (c.op == "delete") return "";
-  if (c.op == "update") return c.payload;
-  Integration obj;
-  if (!json::apply_payload(c.payload, obj)) return c.payload;
-  std::vector<std::string_view> fields;
-  if (c.op == "create") fields.push_back("id");
-  for (auto f : kMutableFields) {
-    // Logos are written as base64 and read back as URLs: an unchanged URL is not sent back.
-    if (f == "logo" && is_url(obj.logo) && (c.op == "create" || (base && base->logo == obj.logo))) continue;
-    fields.push_back(f);
-  }
-  return json::integration_body(obj, fields);
-}
-
-const char* method_of(const std::string& op) {
-  if (op == "create") return "POST";
-  if (op == "update") return "PATCH";
-  if (op == "replace") return "PUT";
-  return "DELETE";
-}
-
 class Pusher {
  public:
-  Pusher(const Config& cfg, Store& store, ApiClient& api) : cfg_(cfg), store_(store), api_(api) {}
+  Pusher(const Config& cfg, Store& store, ApiClient& api, bool pulled)
+      : cfg_(cfg), store_(store), api_(api), pulled_(pulled) {}
 
   Result<PushOutcome> run(const SyncOptions& options) {
     auto ids = store_.integrations_with_pending();
     if (!ids) return ids.error();
-    if (options.dry_run) return plan(ids.value());
+    if (options.dry_run) return plan();
     parallel_for(ids->size(), cfg_.api.concurrency, [&](size_t i) { return push_integration((*ids)[i]); });
     if (fatal_) return *fatal_;
     return out_;
   }
 
  private:
-  Result<PushOutcome> plan(const std::vector<std::string>& ids) {
-    for (const auto& id : ids) {
-      auto changes = store_.list_changes(false);
-      if (!changes) return changes.error();
-      for (const auto& c : changes.value())
-        if (c.integration_id == id && (c.state == "pending" || c.state == "in_flight"))
-          out_.plan.push_back("push: would " + std::string(method_of(c.op)) + " integration " + id + " (change " +
-                              std::to_string(c.id) + "): " + (c.op == "delete" ? "" : c.payload));
-    }
+  Result<PushOutcome> plan() {
+    auto changes = store_.list_changes(false);
+    if (!changes) return changes.error();
+    for (const auto& c : changes.value())
+      if (c.state == ChangeState::pending || c.state == ChangeState::in_flight)
+        out_.plan.push_back("push: would send change " + std::to_string(c.id) + " (" + std::string(to_string(c.op)) +
+                            " of integration " + c.integration_id + ")" +
+                            (c.op == ChangeOp::remove ? "" : ": " + c.sent_body.value_or(c.payload)) +
+                            (pulled_ ? "" : ", after reading the integration from the API"));
     return out_;
   }
 
   // Sends the integration's changes in order until one can not go now. Returns false to stop all.
   bool push_integration(const std::string& id) {
+    {
+      std::lock_guard lock(db_mutex_);
+      if (fatal_ || unreachable_) return false;
+    }
+    if (!pulled_ && !freshen(id)) return !fatal_;
     while (true) {
-      std::optional<Change> next;
+      std::optional<Claim> next;
       {
         std::lock_guard lock(db_mutex_);
         if (fatal_ || unreachable_) return false;
-        auto c = claim_next(id);
+        auto c = claim(id);
         if (!c) return set_fatal(c.error());
-        next = c.value();
+        next = std::move(c.value());
       }
       if (!next) return true;
-      auto reply = api_.send(method_of(next->op), next->op == "create" ? api_.collection_url() : api_.item_url(id),
-                             *next->sent_body, next->idempotency_key);
+      const Change& c = next->change;
+      auto reply = api_.send(next->method, next->to_collection ? api_.collection_url() : api_.item_url(id),
+                             *c.sent_body, c.idempotency_key);
       std::lock_guard lock(db_mutex_);
       auto keep_going = record(*next, reply);
       if (!keep_going) return set_fatal(keep_going.error());
@@ -91,121 +71,115 @@ class Pusher {
     return false;
   }
 
-  // The first live change of `id`, marked in flight with its body frozen; nullopt when none can go.
-  Result<std::optional<Change>> claim_next(const std::string& id) {
+  // Reads the integration from the API and merges it in, as a pull would. false: not pushed now.
+  bool freshen(const std::string& id) {
+    auto got = api_.get_integration(id);
+    std::lock_guard lock(db_mutex_);
+    if (!got) {
+      if (got.error().code == ExitCode::unavailable) {
+        unreachable_ = true;
+        spdlog::warn("integration {} not pushed: reading it first failed: {}", id, got.error().message);
+        out_.unpushed++;
+        return false;
+      }
+      return set_fatal(got.error());
+    }
+    if (!got.value()) {
+      spdlog::info("integration {} answered 404 (deleted or renamed in the API); its changes wait for the next full "
+                   "cycle, which confirms it", id);
+      out_.deferred++;
+      return false;
+    }
+    auto s = merge(**got);
+    if (!s) return set_fatal(s.error());
+    return true;
+  }
+
+  Status merge(const Integration& remote) {
+    Store::Txn txn(store_);
+    if (auto s = txn.begin(); !s) return s;
+    auto base = txn.get(Table::base, remote.id);
+    if (!base) return base.error();
+    if (base.value() && **base == remote) return ok_status();  // rolled back: nothing to write
+    auto active = txn.active_change_ids();
+    if (!active) return active.error();
+    Reconciler rec(txn, cfg_.sync.conflict_policy, std::move(active.value()));
+    if (auto s = rec.apply_remote(base.value(), remote); !s) return s;
+    out_.conflicts += rec.counts().conflicts;
+    return txn.commit();
+  }
+
+  Result<std::optional<Claim>> claim(const std::string& id) {
     Store::Txn txn(store_);
     if (auto s = txn.begin(); !s) return s.error();
-    auto changes = txn.active_changes(id);
-    if (!changes) return changes.error();
-    if (changes->empty()) return std::optional<Change>{};
-    Change c = changes->front();
-    if (c.state != "pending" && c.state != "in_flight") {
-      out_.deferred++;
-      return std::optional<Change>{};  // held by a conflict or a failure: keep the order
-    }
-    auto base = txn.get(Table::base, id);
-    if (!base) return base.error();
-    if (!c.sent_body) c.sent_body = make_body(c, base.value());
-    c.state = "in_flight";
-    c.attempts++;
-    if (auto s = txn.update_change(c); !s) return s.error();
-    if (auto s = txn.commit(); !s) return s.error();
-    return std::optional<Change>(c);
+    auto c = Outbox(txn).claim(id);
+    if (!c) return c.error();
+    if (!c.value()) out_.deferred++;
+    if (auto s = txn.commit(); !s) return s.error();  // durable before the request leaves
+    return c;
   }
 
   // Records the answer. Returns whether to continue with this integration; Error to stop all.
-  Result<bool> record(Change c, const Result<ApiReply>& reply) {
+  Result<bool> record(const Claim& claimed, const Result<ApiReply>& reply) {
     Store::Txn txn(store_);
     if (auto s = txn.begin(); !s) return s.error();
+    Outbox outbox(txn);
+    Change c = claimed.change;
     bool go_on = false;
+    Status s = ok_status();
     if (!reply) {
       const Error& e = reply.error();
-      c.state = "pending";
-      c.last_error = e.message;
-      if (auto s = txn.update_change(c); !s) return s.error();
-      if (auto s = txn.commit(); !s) return s.error();
-      if (e.code == ExitCode::auth || e.code == ExitCode::config) return e;
-      spdlog::warn("change {} ({} integration {}) not pushed yet: {}", c.id, method_of(c.op), c.integration_id, e.message);
-      out_.deferred++;
+      s = outbox.unsettle(c, e.message);
+      if (s && (e.code == ExitCode::auth || e.code == ExitCode::config)) {
+        if (auto t = txn.commit(); !t) return t.error();
+        return e;
+      }
+      spdlog::warn("change {} ({} integration {}) not pushed yet: {}", c.id, claimed.method, c.integration_id, e.message);
+      out_.unpushed++;
       if (e.code == ExitCode::unavailable) unreachable_ = true;  // do not hammer a server that is down
-      return false;
-    }
-    long status = reply->status;
-    if (status >= 200 && status < 300) {
-      if (auto s = apply_success(txn, c, reply.value()); !s) return s.error();
-      out_.pushed++;
+    } else if (reply->status >= 200 && reply->status < 300) {
+      std::tie(s, go_on) = accepted(outbox, c, claimed, reply.value());
+    } else if (reply->status == 404 && c.op == ChangeOp::remove) {
+      c.last_error = "already deleted in the API";
+      s = outbox.settle(c, std::nullopt);
       go_on = true;
-    } else if (status == 404 && c.op == "delete") {
-      if (auto s = txn.remove(Table::base, c.integration_id); !s) return s.error();
-      c.state = "done";
-      c.last_error = "already deleted remotely";
-      if (auto s = txn.update_change(c); !s) return s.error();
-      go_on = true;
-    } else if (status == 404) {
-      out_.conflicts++;
-      spdlog::warn("conflict on integration {}: {} answered 404: it was deleted remotely", c.integration_id,
-                   method_of(c.op));
-      Conflict k = make_conflict(c.integration_id, "(deleted)", std::nullopt, c.payload, std::nullopt);
-      k.change_id = c.id;
-      if (auto s = txn.record_conflict(k); !s) return s.error();
-      c.state = "conflict";
-      c.last_error = "deleted remotely (404)";
-      if (auto s = txn.update_change(c); !s) return s.error();
+    } else if (reply->status == 404) {
+      s = outbox.unsettle(c, "HTTP 404: deleted or renamed in the API; the next full cycle checks which");
+      out_.deferred++;
     } else {
       out_.failed++;
-      c.state = "failed";
-      c.last_error = "HTTP " + std::to_string(status) + ": " + json::describe_error_body(reply->body);
-      spdlog::warn("change {} refused by the API: {} integration {}: {}", c.id, method_of(c.op), c.integration_id,
-                   c.last_error);
-      if (auto s = txn.update_change(c); !s) return s.error();
+      std::string why = "HTTP " + std::to_string(reply->status) + ": " + json::describe_error_body(reply->body);
+      spdlog::warn("change {} refused by the API: {} integration {}: {}", c.id, claimed.method, c.integration_id, why);
+      s = outbox.fail(c, why);
     }
-    if (auto s = txn.commit(); !s) return s.error();
+    if (!s) return s.error();
+    if (auto t = txn.commit(); !t) return t.error();
     return go_on;
   }
 
-  Status apply_success(Store::Txn& txn, Change& c, const ApiReply& reply) {
-    c.state = "done";
+  std::pair<Status, bool> accepted(Outbox& outbox, Change c, const Claim& claimed, const ApiReply& reply) {
     c.last_error = reply.replayed ? "done (replayed answer)" : "";
-    if (auto s = txn.update_change(c); !s) return s;
-    auto old_base = txn.get(Table::base, c.integration_id);
-    if (!old_base) return old_base.error();
-    if (c.op == "delete") {
-      if (auto s = txn.remove(Table::base, c.integration_id); !s) return s;
-      return txn.add_history({c.integration_id, "local", "delete", "", old_base.value() ? object_json(**old_base) : "",
-                              std::nullopt});
+    if (c.op == ChangeOp::remove) {
+      out_.pushed++;
+      return {outbox.settle(c, std::nullopt), true};
     }
-    auto answer = json::parse_integration(reply.body, std::string(method_of(c.op)) + " answer for integration " + c.integration_id);
-    if (!answer) return answer.error();
-    const Integration& a = answer.value();
-    // The base as it is now agreed: the old base with what we sent.
-    Integration agreed = old_base.value().value_or(a);
-    if (auto sent = json::apply_payload(*c.sent_body, agreed); !sent) return sent.error();
-    auto local = txn.get(Table::mirror, c.integration_id);
-    if (!local) return local.error();
-    if (local.value()) {
-      Integration merged = **local;
-      auto sent_fields = json::payload_fields(*c.sent_body);
-      for (auto f : kMutableFields) {
-        bool unsent = std::find(sent_fields.begin(), sent_fields.end(), f) == sent_fields.end();
-        // No newer local edit (or a field a create did not send, e.g. a logo URL): take the answer.
-        if (merged.get(f) == agreed.get(f) || (!old_base.value() && unsent)) merged.set(f, a.get(f));
-      }
-      merged.type = a.type;
-      if (!(merged == **local))
-        if (auto s = txn.upsert(Table::mirror, merged); !s) return s;
+    auto answer = json::parse_integration(reply.body, claimed.method + " answer for integration " + c.integration_id);
+    if (!answer) {
+      out_.failed++;
+      std::string why = "the API answered HTTP " + std::to_string(reply.status) +
+                        " with a body that is not an integration (" + answer.error().message +
+                        "); the next pull shows whether it was applied";
+      spdlog::warn("change {}: {}", c.id, why);
+      return {outbox.fail(c, why), false};
     }
-    if (auto s = txn.upsert(Table::base, a); !s) return s;
-    if (!old_base.value()) return txn.add_history({a.id, "local", "insert", "", std::nullopt, object_json(a)});
-    for (const auto& f : json::payload_fields(*c.sent_body)) {
-      if (f == "id" || f == "type" || old_base.value()->get(f) == a.get(f)) continue;
-      if (auto s = txn.add_history({a.id, "local", "update", f, old_base.value()->get(f), a.get(f)}); !s) return s;
-    }
-    return ok_status();
+    out_.pushed++;
+    return {outbox.settle(c, answer.value()), true};
   }
 
   const Config& cfg_;
   Store& store_;
   ApiClient& api_;
+  bool pulled_;
   std::mutex db_mutex_;
   std::optional<Error> fatal_;
   bool unreachable_ = false;
@@ -214,8 +188,8 @@ class Pusher {
 
 }  // namespace
 
-Result<PushOutcome> push(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options) {
-  return Pusher(cfg, store, api).run(options);
+Result<PushOutcome> push(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options, bool pulled) {
+  return Pusher(cfg, store, api, pulled).run(options);
 }
 
 }  // namespace gigasync

@@ -1,42 +1,40 @@
 #include "sync/reconcile.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "gigasync/json.h"
+#include "outbox/history.h"
 #include "sync/merge.h"
 
 namespace gigasync {
 namespace {
+
+constexpr const char* kDeletedRemotely = "(deleted)";
+constexpr const char* kDeletedLocally = "(deleted locally)";
+
 std::string shown(const std::optional<std::string>& v) { return v ? json::quote(*v) : "null"; }
+
+bool same_content(const Integration& a, const Integration& b) {
+  for (auto f : kMutableFields)
+    if (a.get(f) != b.get(f)) return false;
+  return true;
+}
+
 }  // namespace
 
-std::string object_json(const Integration& o) {
-  return json::integration_body(o, {kIntegrationFields.begin(), kIntegrationFields.end()});
-}
-
-Result<std::set<std::string>> active_change_ids(Store::Txn& txn) {
-  try {
-    std::set<std::string> out;
-    SQLite::Statement q(txn.db(), "SELECT DISTINCT integration_id FROM pending_changes WHERE state <> 'done'");
-    while (q.executeStep()) out.insert(q.getColumn(0).getString());
-    return out;
-  } catch (const std::exception& e) {
-    return make_error(ExitCode::software, std::string("database: reading the outbox: ") + e.what());
-  }
-}
-
 Status Reconciler::apply_remote(const std::optional<Integration>& base, const Integration& remote) {
-  if (!active_.count(remote.id) || !base) return copy_remote(base, remote);
+  if (!active_.count(remote.id)) return copy_remote(base, remote);
+  if (!base) {
+    // New to the base while local changes wait: our own create whose answer was lost (the frozen
+    // POST is sent again and replayed), or a local row that took an id the API now has.
+    counts_.inserted++;
+    return txn_.upsert(Table::base, remote);
+  }
   return merge_remote(*base, remote);
 }
 
 Status Reconciler::copy_remote(const std::optional<Integration>& base, const Integration& remote) {
-  if (!active_.count(remote.id)) {
-    if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
-  }
+  if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
   if (auto s = txn_.upsert(Table::base, remote); !s) return s;
   if (!base) {
     counts_.inserted++;
@@ -54,137 +52,133 @@ Status Reconciler::history_diff(const Integration& before, const Integration& af
   return ok_status();
 }
 
-Status Reconciler::merge_remote(const Integration& base, const Integration& remote) {
-  auto local = txn_.get(Table::mirror, remote.id);
-  if (!local) return local.error();
-  if (auto s = txn_.upsert(Table::base, remote); !s) return s;
-  counts_.updated++;
-  if (!local.value()) return ok_status();  // deleted locally; the pending DELETE decides
-  const Integration& mine = **local;
-  // A value the remote holds because one of our own sent-but-unconfirmed changes reached it (a lost
-  // answer, a crash) is our write, not a remote edit: count it as agreed.
+// The base with the values our own sent-but-unconfirmed changes put on the API (a lost answer, a
+// crash): those are our writes, not remote edits.
+Result<Integration> Reconciler::agreed_base(const Integration& base, const Integration& remote) {
   Integration agreed = base;
   auto changes = txn_.active_changes(remote.id);
   if (!changes) return changes.error();
   for (const auto& c : changes.value()) {
-    if (!c.sent_body || c.op == "delete") continue;
+    if (!c.sent() || c.op == ChangeOp::remove) continue;
     Integration sent = base;
-    if (!json::apply_payload(*c.sent_body, sent)) continue;
-    for (auto f : kMutableFields)
-      if (sent.get(f) == remote.get(f) && base.get(f) != remote.get(f)) agreed.set(f, remote.get(f));
+    auto fields = json::apply_payload(*c.sent_body, sent);
+    if (!fields) continue;
+    for (const auto& f : fields.value())
+      if (f != "id" && f != "type" && sent.get(f) == remote.get(f)) agreed.set(f, remote.get(f));
   }
-  MergeResult m = three_way(agreed, mine, remote);
-  for (const auto& c : m.conflicts) {
-    counts_.conflicts++;
-    spdlog::warn("conflict on integration {} field {}: base {}, local {}, remote {} (policy {})", remote.id, c.field,
-                 shown(c.base), shown(c.local), shown(c.remote), to_string(policy_));
-    Conflict row = make_conflict(remote.id, c.field, c.base, c.local, c.remote);
-    if (policy_ == ConflictPolicy::manual) {
-      if (auto s = hold_changes(remote.id, c.field, "held: conflict on " + c.field); !s) return s;
-    } else if (policy_ == ConflictPolicy::remote_wins) {
-      row.resolution = "remote-wins";
-      m.merged.set(c.field, c.remote);
-      m.remote_fields.push_back(c.field);
-      if (auto s = strip_field(remote.id, c.field, c.remote); !s) return s;
-    } else {
-      row.resolution = "local-wins";
-    }
-    if (auto s = txn_.record_conflict(row); !s) return s.error();
-  }
-  if (!(m.merged == mine)) {
-    if (auto s = txn_.upsert(Table::mirror, m.merged); !s) return s;
-  }
-  return history_diff(base, remote, m.remote_fields);
+  return agreed;
 }
 
-Status Reconciler::apply_remote_delete(const Integration& base) {
-  if (active_.count(base.id)) return delete_with_local_changes(base);
-  if (auto s = txn_.remove(Table::mirror, base.id); !s) return s;
-  if (auto s = txn_.remove(Table::base, base.id); !s) return s;
-  counts_.deleted++;
-  return txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt});
-}
-
-Status Reconciler::delete_with_local_changes(const Integration& base) {
-  auto local = txn_.get(Table::mirror, base.id);
-  if (!local) return local.error();
-  if (auto s = txn_.remove(Table::base, base.id); !s) return s;
-  counts_.deleted++;
-  if (!local.value()) {  // deleted on both sides
-    if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt}); !s) return s;
-    return close_changes(base.id, "done: already deleted remotely");
-  }
+Status Reconciler::conflict(Conflict row, const std::string& why) {
   counts_.conflicts++;
-  spdlog::warn("conflict on integration {}: edited locally but deleted remotely (policy {})", base.id,
-               to_string(policy_));
-  Conflict row = make_conflict(base.id, "(deleted)", object_json(base), object_json(**local), std::nullopt);
-  if (policy_ == ConflictPolicy::manual) {
-    if (auto s = hold_changes(base.id, "", "held: deleted remotely"); !s) return s;
-  } else if (policy_ == ConflictPolicy::remote_wins) {
-    row.resolution = "remote-wins";
-    if (auto s = txn_.remove(Table::mirror, base.id); !s) return s;
-    if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(**local), std::nullopt}); !s) return s;
-    if (auto s = close_changes(base.id, "dropped: deleted remotely (remote-wins)"); !s) return s;
-  } else {
-    row.resolution = "local-wins";
-    if (auto s = close_changes(base.id, "superseded: re-created after a remote delete (local-wins)"); !s) return s;
-    if (auto s = txn_.insert_change(base.id, "create", object_json(**local), "{}"); !s) return s.error();
-  }
+  spdlog::warn("conflict on integration {} field {}: base {}, local {}, remote {} (policy {})", row.integration_id,
+               row.field, shown(row.base_value), shown(row.local_value), shown(row.remote_value), to_string(policy_));
+  if (policy_ == ConflictPolicy::manual)
+    if (auto s = outbox_.hold(row.integration_id, why); !s) return s;
   if (auto s = txn_.record_conflict(row); !s) return s.error();
   return ok_status();
 }
 
-// Marks the live changes that carry `field` ("" = all) as held by a conflict.
-Status Reconciler::hold_changes(const std::string& id, const std::string& field, const std::string& why) {
-  auto changes = txn_.active_changes(id);
-  if (!changes) return changes.error();
-  for (auto c : changes.value()) {
-    auto fields = json::payload_fields(c.payload);
-    bool carries = field.empty() || c.op == "delete" || std::find(fields.begin(), fields.end(), field) != fields.end();
-    if (!carries || c.state == "conflict") continue;
-    c.state = "conflict";
-    c.last_error = why;
-    if (auto s = txn_.update_change(c); !s) return s;
+Status Reconciler::merge_remote(const Integration& base, const Integration& remote) {
+  auto renamed = txn_.renamed_to(remote.id);
+  if (!renamed) return renamed.error();
+  const std::string mirror_id = renamed->value_or(remote.id);
+  auto local = txn_.get(Table::mirror, mirror_id);
+  if (!local) return local.error();
+  auto agreed = agreed_base(base, remote);
+  if (!agreed) return agreed.error();
+  if (auto s = txn_.upsert(Table::base, remote); !s) return s;
+  counts_.updated++;
+  if (!local.value()) return deleted_locally(agreed.value(), remote);
+  const Integration mine = json::canonical_row(**local);
+  MergeResult m = three_way(agreed.value(), mine, remote);
+  m.merged.id = mirror_id;
+  for (const auto& c : m.conflicts) {
+    Conflict row = make_conflict(remote.id, c.field, c.base, c.local, c.remote);
+    if (policy_ == ConflictPolicy::remote_wins) {
+      row.resolution = "remote-wins";
+      m.merged.set(c.field, c.remote);
+      m.remote_fields.push_back(c.field);
+    } else if (policy_ == ConflictPolicy::local_wins) {
+      row.resolution = "local-wins";
+    }
+    if (auto s = conflict(row, "held: conflict on " + c.field); !s) return s;
   }
-  return ok_status();
+  for (const auto& f : m.remote_fields)
+    if (auto s = outbox_.drop_field(remote.id, f); !s) return s;
+  if (!(m.merged == **local))
+    if (auto s = txn_.upsert(Table::mirror, m.merged); !s) return s;
+  if (mirror_id == remote.id && same_content(m.merged, remote)) {
+    // Every local value is on the API already: nothing is left to send or to decide.
+    auto open = txn_.open_conflicts(remote.id);
+    if (!open) return open.error();
+    for (const auto& k : open.value())
+      if (auto s = txn_.resolve_conflict(k.id, "converged"); !s) return s;
+    if (auto s = outbox_.close_all(remote.id, "done: the API has these values"); !s) return s;
+  }
+  return history_diff(base, remote, m.remote_fields);
 }
 
-// Takes `field` out of the live changes (remote won it). A change whose key was already sent can not
-// change its body: it is closed and the rest is queued again under a new key.
-Status Reconciler::strip_field(const std::string& id, const std::string& field, const std::optional<std::string>& remote_value) {
-  auto changes = txn_.active_changes(id);
-  if (!changes) return changes.error();
-  for (auto c : changes.value()) {
-    auto fields = json::payload_fields(c.payload);
-    if (c.op == "delete" || std::find(fields.begin(), fields.end(), field) == fields.end()) continue;
-    std::string rest = c.op == "update" ? json::payload_without(c.payload, field)
-                                        : json::payload_with(c.payload, field, remote_value);
-    bool empty = json::payload_fields(rest).empty();
-    if (c.attempts == 0 && !c.sent_body) {
-      c.payload = rest;
-      if (empty) { c.state = "done"; c.last_error = "nothing left to push: remote won " + field; }
-      if (auto s = txn_.update_change(c); !s) return s;
-      continue;
-    }
-    c.state = "done";
-    c.last_error = "superseded: remote won " + field;
-    if (auto s = txn_.update_change(c); !s) return s;
-    if (!empty) {
-      if (auto s = txn_.insert_change(id, c.op, rest, c.base); !s) return s.error();
-    }
+// The row was deleted locally (a DELETE waits) and the API has a version of it.
+Status Reconciler::deleted_locally(const Integration& agreed, const Integration& remote) {
+  if (same_content(agreed, remote)) return ok_status();  // not edited remotely: the DELETE goes
+  Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(agreed), std::nullopt, object_json(remote));
+  if (policy_ == ConflictPolicy::remote_wins) {
+    row.resolution = "remote-wins";
+    if (auto s = outbox_.close_all(remote.id, "dropped: the API's edited row was kept (remote-wins)"); !s) return s;
+    if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
+  } else if (policy_ == ConflictPolicy::local_wins) {
+    row.resolution = "local-wins";
   }
-  return ok_status();
+  return conflict(row, "held: deleted locally, edited remotely");
 }
 
-Status Reconciler::close_changes(const std::string& id, const std::string& why) {
-  auto changes = txn_.active_changes(id);
-  if (!changes) return changes.error();
-  for (auto c : changes.value()) {
-    c.state = "done";
-    c.last_error = why;
-    if (auto s = txn_.update_change(c); !s) return s;
+Status Reconciler::apply_remote_delete(const Integration& base) {
+  if (!active_.count(base.id)) {
+    if (auto s = txn_.remove(Table::mirror, base.id); !s) return s;
+    if (auto s = txn_.remove(Table::base, base.id); !s) return s;
+    counts_.deleted++;
+    return txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt});
   }
-  return ok_status();
+  return delete_with_local_changes(base);
+}
+
+Status Reconciler::delete_with_local_changes(const Integration& base) {
+  auto renamed = txn_.renamed_to(base.id);
+  if (!renamed) return renamed.error();
+  const std::string mirror_id = renamed->value_or(base.id);
+  auto local = txn_.get(Table::mirror, mirror_id);
+  if (!local) return local.error();
+  if (auto s = txn_.remove(Table::base, base.id); !s) return s;
+  counts_.deleted++;
+  if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt}); !s) return s;
+  if (!local.value()) return outbox_.close_all(base.id, "done: deleted on both sides");
+  Conflict row = make_conflict(base.id, kDeletedRemotely, object_json(base), object_json(**local), std::nullopt);
+  if (policy_ == ConflictPolicy::remote_wins) {
+    row.resolution = "remote-wins";
+    if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
+    if (auto s = outbox_.close_all(base.id, "dropped: deleted remotely (remote-wins)"); !s) return s;
+  } else if (policy_ == ConflictPolicy::local_wins) {
+    row.resolution = "local-wins";
+    if (auto s = outbox_.close_all(base.id, "superseded: created again after a remote delete (local-wins)"); !s) return s;
+    if (auto s = outbox_.requeue(base.id, ChangeOp::create, {kMutableFields.begin(), kMutableFields.end()},
+                                 ChangeState::pending); !s)
+      return s;
+  }
+  return conflict(row, "held: deleted remotely");
+}
+
+Status Reconciler::apply_remote_rename(const Integration& base, const Integration& remote) {
+  auto local = txn_.get(Table::mirror, base.id);
+  if (!local) return local.error();
+  if (auto s = txn_.follow_rename(base.id, remote.id, local.value().has_value()); !s) return s;
+  counts_.renamed++;
+  if (auto s = txn_.add_history({remote.id, "remote", "update", "id", base.id, remote.id}); !s) return s;
+  Integration renamed_base = base;
+  renamed_base.id = remote.id;
+  if (active_.count(base.id)) active_.insert(remote.id);
+  if (renamed_base == remote) return ok_status();
+  return apply_remote(renamed_base, remote);
 }
 
 }  // namespace gigasync

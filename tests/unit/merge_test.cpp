@@ -14,6 +14,8 @@
 #include "support/process.h"
 #include "sync/merge.h"
 #include "sync/reconcile.h"
+#include "outbox/history.h"
+#include "support/outbox_text.h"
 
 using gigasync::Change;
 using gigasync::Conflict;
@@ -67,7 +69,7 @@ struct Fixture {
   gigasync::ReconcileCounts pull(ConflictPolicy policy, const std::optional<Integration>& base, const Integration& remote) {
     Store::Txn txn(*store);
     REQUIRE(txn.begin().ok());
-    auto active = gigasync::active_change_ids(txn);
+    auto active = txn.active_change_ids();
     REQUIRE(active.ok());
     Reconciler rec(txn, policy, active.value());
     auto s = rec.apply_remote(base, remote);
@@ -80,7 +82,7 @@ struct Fixture {
   gigasync::ReconcileCounts pull_delete(ConflictPolicy policy, const Integration& base) {
     Store::Txn txn(*store);
     REQUIRE(txn.begin().ok());
-    auto active = gigasync::active_change_ids(txn);
+    auto active = txn.active_change_ids();
     REQUIRE(active.ok());
     Reconciler rec(txn, policy, active.value());
     REQUIRE(rec.apply_remote_delete(base).ok());
@@ -109,7 +111,7 @@ struct Fixture {
   void set_change(const Change& c) {
     Store::Txn txn(*store);
     REQUIRE(txn.begin().ok());
-    REQUIRE(txn.update_change(c).ok());
+    REQUIRE(txn.write_change(c).ok());
     REQUIRE(txn.commit().ok());
   }
 
@@ -262,7 +264,7 @@ TEST_CASE("the same change on both sides converges without a conflict", "[reconc
   CHECK(counts.conflicts == 0);
   CHECK(f.conflicts().empty());
   CHECK(f.row(Table::mirror)->name == "Agreed");
-  CHECK(f.changes().at(0).state == "pending");
+  CHECK(f.changes().at(0).state == "done");  // the API has the local value: nothing left to send
 }
 
 TEST_CASE("manual: a conflict holds the change and records an open conflict", "[reconcile]") {
@@ -423,9 +425,9 @@ TEST_CASE("a remote delete without local changes removes the row from mirror and
 
 TEST_CASE("retry_change queues a failed change again as a new change with a new key", "[outbox]") {
   Fixture f;
-  f.sh->exec("UPDATE integrations SET email = 'bad' WHERE id = 'a'");
+  f.sh->exec("UPDATE integrations SET email = 'bad@x.se' WHERE id = 'a'");
   Change failed = f.changes().at(0);
-  failed.state = "failed";
+  failed.state = gigasync::ChangeState::failed;
   failed.attempts = 1;
   failed.sent_body = failed.payload;
   failed.last_error = "email: Enter a valid email address.";
@@ -494,7 +496,7 @@ TEST_CASE("discard_change refuses a change that may already have reached the API
   Fixture f;
   f.sh->exec("UPDATE integrations SET name = 'Sent' WHERE id = 'a'");
   auto c = f.changes().at(0);
-  c.state = "in_flight";
+  c.state = gigasync::ChangeState::in_flight;
   c.attempts = 1;
   c.sent_body = c.payload;
   f.set_change(c);
@@ -532,7 +534,7 @@ TEST_CASE("discarding one change leaves the conflict that holds another change o
   auto all = f.changes();
   REQUIRE(all.size() == 2);
   REQUIRE(all[0].state == "conflict");
-  REQUIRE(all[1].state == "pending");
+  REQUIRE(all[1].state == "conflict");  // every change of a held integration waits
   REQUIRE(gigasync::discard_change(*f.store, all[1].id).ok());
   CHECK(f.row(Table::mirror)->city == "Stockholm");
   auto held = f.store->get_change(all[0].id);
@@ -567,21 +569,20 @@ TEST_CASE("resolve_conflict --keep remote gives the mirror the API's value and t
   CHECK(conflicts[0].resolution == "kept remote");
 }
 
-TEST_CASE("resolve_conflict --keep local queues the whole local row as a replace", "[outbox]") {
+TEST_CASE("resolve_conflict --keep local releases the held change to send the field, not the whole row", "[outbox]") {
   Fixture f;
   f.sh->exec("UPDATE integrations SET name = 'Local' WHERE id = 'a'");
-  f.pull(ConflictPolicy::manual, sample(), with(sample(), "name", "Remote"));
+  f.pull(ConflictPolicy::manual, sample(), with(with(sample(), "name", "Remote"), "city", "Remote City"));
   auto k = f.conflicts().at(0);
   auto what = gigasync::resolve_conflict(*f.store, k.id, "local");
   REQUIRE(what.ok());
   CHECK(f.row(Table::mirror)->name == "Local");
+  CHECK(f.row(Table::mirror)->city == "Remote City");  // the remote's change to another field stays
   auto changes = live(f.changes());
   REQUIRE(changes.size() == 1);
-  CHECK(changes[0].op == "replace");
+  CHECK(changes[0].op == "update");
   CHECK(changes[0].state == "pending");
-  Integration sent;
-  REQUIRE(gigasync::json::apply_payload(changes[0].payload, sent).ok());
-  CHECK(sent == f.row(Table::mirror).value());
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"name"});
   auto conflicts = f.conflicts();
   REQUIRE(conflicts.size() == 1);
   CHECK(conflicts[0].resolution == "kept local");

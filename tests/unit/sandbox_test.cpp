@@ -96,6 +96,22 @@ std::vector<std::string> all_ids(const Server& s) {
   return ids;
 }
 
+// A valid create body; no "id" member when `id` is empty.
+std::string body_for(const std::string& id, const std::string& extra = "") {
+  std::string body = R"({"name":"Nordin Bygg AB","email":"faktura@nordin.se","recipient":"Nordin Bygg AB",)"
+                     R"("address_line_1":"Storgatan 1","zip_code":"111 29","city":"Umeå")";
+  if (!id.empty()) body += R"(,"id":")" + id + "\"";
+  return body + extra + "}";
+}
+
+void create(httplib::Client& c, const std::string& id, const std::string& extra = "") {
+  auto r = c.Post("/v2/integrations/", body_for(id, extra), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+}
+
+using Ids = std::vector<std::string>;
+
 }  // namespace
 
 TEST_CASE("A request without a token or with a wrong one is answered 401 with a JSON detail", "[sandbox]") {
@@ -217,7 +233,7 @@ TEST_CASE("Create refuses bad fields with one 400 keyed by every bad field", "[s
   Sandbox sb(options(0));
   auto r = sb.client().Post("/v2/integrations/",
                             R"({"email":"not-an-email","recipient":"R","address_line_1":"Storgatan 1",)"
-                            R"("zip_code":"111 29","city":42,"metadata":[1],"logo":"not base64!"})",
+                            R"("zip_code":"111 29","city":["Umeå"],"metadata":[1],"logo":"not base64!"})",
                             "application/json");
   REQUIRE(r);
   CHECK(r->status == 400);
@@ -272,7 +288,7 @@ TEST_CASE("A base64 logo is stored and read back as a URL under /media/logos/", 
   CHECK(str(parse(same->body)["logo"]) == logo);
 }
 
-TEST_CASE("PATCH changes only the given fields and refuses changing id or type", "[sandbox]") {
+TEST_CASE("PATCH changes only the given fields; the same id and any type change nothing", "[sandbox]") {
   Sandbox sb(options(0));
   auto c = sb.client();
   REQUIRE(c.Post("/v2/integrations/", kPinestreet, "application/json")->status == 201);
@@ -283,12 +299,11 @@ TEST_CASE("PATCH changes only the given fields and refuses changing id or type",
   auto d = parse(ok->body);
   CHECK(str(d["email"]) == "invoice@pinestreet.tech");
   CHECK(str(d["name"]) == "Pinestreet Tech");
-  auto refused = c.Patch("/v2/integrations/846291712/", R"({"id":"other","type":1})", "application/json");
-  REQUIRE(refused);
-  CHECK(refused->status == 400);
-  auto e = parse(refused->body);
-  CHECK(first_error(e, "id") == "This field can not be changed.");
-  CHECK(first_error(e, "type") == "This field can not be changed.");
+  auto same = c.Patch("/v2/integrations/846291712/", R"({"id":" 846291712 ","type":1})", "application/json");
+  REQUIRE(same);
+  CHECK(same->status == 200);
+  CHECK(same->body == ok->body);
+  CHECK_FALSE(sb.server.requests().back().applied);
 }
 
 TEST_CASE("Invoice integrations are read-only and the web app integration can not be deleted", "[sandbox]") {
@@ -339,6 +354,235 @@ TEST_CASE("DELETE answers 204 with an empty body and the object is then 404", "[
   REQUIRE(gone);
   CHECK(gone->status == 404);
   CHECK(str(parse(gone->body)["detail"]) == "Not found.");
+}
+
+TEST_CASE("PATCH with another id renames: new URL, old URL 404, same place in the listing", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  for (const char* id : {"a-1", "846291712", "a-3"}) create(c, id);
+  auto r = c.Patch("/v2/integrations/846291712/", R"({"id":"pinestreet","name":"Pinestreet Tech"})", "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  auto d = parse(r->body);
+  CHECK(str(d["id"]) == "pinestreet");
+  CHECK(str(d["name"]) == "Pinestreet Tech");
+  CHECK(str(d["city"]) == "Umeå");
+  CHECK(sb.server.requests().back().applied);
+  auto renamed = c.Get("/v2/integrations/pinestreet/");
+  REQUIRE(renamed);
+  CHECK(renamed->status == 200);
+  CHECK(renamed->body == r->body);
+  auto old = c.Get("/v2/integrations/846291712/");
+  REQUIRE(old);
+  CHECK(old->status == 404);
+  CHECK(str(parse(old->body)["detail"]) == "Not found.");
+  CHECK(c.Patch("/v2/integrations/846291712/", R"({"name":"x"})", "application/json")->status == 404);
+  CHECK(page_through(c, sb.server.origin(), "/v2/integrations/?page_size=2") == Ids{"a-1", "pinestreet", "a-3"});
+  create(c, "846291712");  // the old id is free again
+  CHECK(all_ids(sb.server) == Ids{"a-1", "pinestreet", "a-3", "846291712"});
+  CHECK(c.Delete("/v2/integrations/pinestreet/")->status == 204);
+  CHECK(all_ids(sb.server) == Ids{"a-1", "a-3", "846291712"});
+}
+
+TEST_CASE("A rename to a taken, null, blank, non-string or too long id is refused on the id field", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  create(c, "a-1");
+  create(c, "846291712");
+  auto id_error = [&c](const std::string& body, bool put = false) {
+    auto r = put ? c.Put("/v2/integrations/846291712/", body, "application/json")
+                 : c.Patch("/v2/integrations/846291712/", body, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    return first_error(parse(r->body), "id");
+  };
+  CHECK(id_error(R"({"id":"a-1","name":"x"})") == "integration with this id already exists.");
+  CHECK(id_error(body_for("a-1"), true) == "integration with this id already exists.");
+  CHECK(id_error(R"({"id":null})") == "This field may not be null.");
+  CHECK(id_error(R"({"id":" "})") == "This field may not be blank.");
+  CHECK(id_error(R"({"id":["b"]})") == "Not a valid string.");
+  CHECK(id_error(R"({"id":{"b":1}})") == "Not a valid string.");
+  CHECK(id_error(R"({"id":false})") == "Not a valid string.");
+  CHECK(id_error(R"({"id":")" + std::string(256, 'x') + "\"}") == "Ensure this field has no more than 255 characters.");
+  CHECK(all_ids(sb.server) == Ids{"a-1", "846291712"});
+  CHECK(str(parse(c.Get("/v2/integrations/846291712/")->body)["name"]) == "Nordin Bygg AB");
+}
+
+TEST_CASE("PUT with another id in its body renames; PUT without an id keeps it", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  create(c, "846291712", R"(,"address_line_2":"Box 12")");
+  auto kept = c.Put("/v2/integrations/846291712/", body_for(""), "application/json");
+  REQUIRE(kept);
+  CHECK(kept->status == 200);
+  CHECK(str(parse(kept->body)["id"]) == "846291712");
+  CHECK(parse(kept->body)["address_line_2"].IsNull());
+  auto moved = c.Put("/v2/integrations/846291712/", body_for("846291713"), "application/json");
+  REQUIRE(moved);
+  CHECK(moved->status == 200);
+  CHECK(str(parse(moved->body)["id"]) == "846291713");
+  CHECK(c.Get("/v2/integrations/846291712/")->status == 404);
+  CHECK(c.Get("/v2/integrations/846291713/")->status == 200);
+  CHECK(all_ids(sb.server) == Ids{"846291713"});
+}
+
+TEST_CASE("The web app integration can be renamed; invoice integrations stay read-only", "[sandbox]") {
+  Sandbox sb(options(0));
+  REQUIRE(sb.server.put_object(R"({"id":"web","type":1,"name":"Zerebra AB"})").ok());
+  REQUIRE(sb.server.put_object(R"({"id":"inv","type":2,"name":"Åsa Öberg"})").ok());
+  auto c = sb.client();
+  auto web = c.Patch("/v2/integrations/web/", R"({"id":"zerebra"})", "application/json");
+  REQUIRE(web);
+  CHECK(web->status == 200);
+  CHECK(parse(web->body)["type"].GetInt() == 1);
+  CHECK(c.Get("/v2/integrations/web/")->status == 404);
+  CHECK(c.Delete("/v2/integrations/zerebra/")->status == 403);
+  auto inv = c.Patch("/v2/integrations/inv/", R"({"id":"inv-2"})", "application/json");
+  REQUIRE(inv);
+  CHECK(inv->status == 403);
+  CHECK(c.Put("/v2/integrations/inv/", body_for("inv-2"), "application/json")->status == 403);
+  CHECK(all_ids(sb.server) == Ids{"zerebra", "inv"});
+}
+
+TEST_CASE("A rename keeps the stored logo URL, which still reads back as the same logo", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  const std::string image = R"(,"logo":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ")";
+  create(c, "846291712", image);
+  std::string logo = str(parse(c.Get("/v2/integrations/846291712/")->body)["logo"]);
+  auto r = c.Patch("/v2/integrations/846291712/", R"({"id":"pinestreet"})", "application/json");
+  REQUIRE(r);
+  CHECK(str(parse(r->body)["logo"]) == logo);
+  auto same = c.Patch("/v2/integrations/pinestreet/", "{\"logo\":\"" + logo + "\"}", "application/json");
+  REQUIRE(same);
+  CHECK(same->status == 200);
+  CHECK(same->body == r->body);
+  CHECK_FALSE(sb.server.requests().back().applied);
+  auto put = c.Put("/v2/integrations/pinestreet/", body_for("p-3", ",\"logo\":\"" + logo + "\""), "application/json");
+  REQUIRE(put);
+  CHECK(put->status == 200);
+  CHECK(str(parse(put->body)["logo"]) == logo);
+  auto upload = c.Patch("/v2/integrations/p-3/", "{" + image.substr(1) + "}", "application/json");
+  REQUIRE(upload);
+  CHECK(str(parse(upload->body)["logo"]) == sb.url("/media/logos/p-3-") + logo.substr(logo.size() - 12));
+}
+
+TEST_CASE("A replayed or retried rename answers the stored response and renames once", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  create(c, "846291712");
+  create(c, "a-2");
+  httplib::Headers key{{"Idempotency-Key", "k-rename"}};
+  auto first = c.Patch("/v2/integrations/846291712/", key, R"({"id":"renamed"})", "application/json");
+  auto second = c.Patch("/v2/integrations/846291712/", key, R"({"id":"renamed"})", "application/json");
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->status == 200);
+  CHECK(second->status == 200);
+  CHECK(second->body == first->body);
+  CHECK(second->get_header_value("Idempotent-Replayed") == "true");
+  CHECK(all_ids(sb.server) == Ids{"renamed", "a-2"});
+  Faults lose;
+  lose.lose_response_rate = 1;
+  sb.server.set_faults(lose);
+  httplib::Headers lost_key{{"Idempotency-Key", "k-lost-rename"}};
+  CHECK_FALSE(c.Patch("/v2/integrations/renamed/", lost_key, R"({"id":"again"})", "application/json"));
+  sb.server.set_faults(Faults{});
+  auto retry = c.Patch("/v2/integrations/renamed/", lost_key, R"({"id":"again"})", "application/json");
+  REQUIRE(retry);
+  CHECK(retry->status == 200);
+  CHECK(str(parse(retry->body)["id"]) == "again");
+  CHECK(all_ids(sb.server) == Ids{"again", "a-2"});
+  auto log = sb.server.requests();
+  REQUIRE(log.size() == 6);
+  CHECK((log[2].applied && !log[3].applied && log[3].replayed && log[4].applied && log[5].replayed));
+}
+
+TEST_CASE("Numbers sent for text fields are stored as Python's str() of them; booleans are not strings", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  auto r = c.Post("/v2/integrations/",
+                  R"({"id":846291712,"name":12345,"email":"a@b.se","recipient":1.5,"address_line_1":1e2,)"
+                  R"("address_line_2":-7,"zip_code":11129,"city":0.00001})",
+                  "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  auto d = parse(c.Get("/v2/integrations/846291712/")->body);
+  CHECK(str(d["name"]) == "12345");
+  CHECK(str(d["recipient"]) == "1.5");
+  CHECK(str(d["address_line_1"]) == "100.0");
+  CHECK(str(d["address_line_2"]) == "-7");
+  CHECK(str(d["zip_code"]) == "11129");
+  CHECK(str(d["city"]) == "1e-05");
+  const std::string numbers = R"({"name":1e16,"city":12345678901234567890,"recipient":0.1,"address_line_1":123.456,)"
+                              R"("zip_code":1234567890123456.0,"address_line_2":11588669333006409.900931384e-24})";
+  auto p = parse(c.Patch("/v2/integrations/846291712/", numbers, "application/json")->body);
+  CHECK(str(p["name"]) == "1e+16");
+  CHECK(str(p["city"]) == "12345678901234567890");
+  CHECK(str(p["recipient"]) == "0.1");
+  CHECK(str(p["address_line_1"]) == "123.456");
+  CHECK(str(p["zip_code"]) == "1234567890123456.0");
+  CHECK(str(p["address_line_2"]) == "1.158866933300641e-08");  // correctly rounded, as json.loads does
+  auto renamed = c.Patch("/v2/integrations/846291712/", R"({"id":4711})", "application/json");
+  CHECK(str(parse(renamed->body)["id"]) == "4711");
+  auto refused = c.Patch("/v2/integrations/4711/", R"({"name":true,"city":false})", "application/json");
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  CHECK(first_error(parse(refused->body), "name") == "Not a valid string.");
+  CHECK(first_error(parse(refused->body), "city") == "Not a valid string.");
+}
+
+TEST_CASE("Text longer than 255 characters is refused field by field; 255 characters fit", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  const std::string too_long(256, 'a');
+  std::string o_umlauts;
+  for (int i = 0; i < 255; ++i) o_umlauts += "ö";  // 510 bytes, 255 characters
+  auto r = c.Post("/v2/integrations/", R"({"name":")" + too_long + R"(","email":"a@b.se","recipient":")" + o_umlauts +
+                                           R"(","address_line_1":"Storgatan 1","zip_code":"111 29","city":")" +
+                                           too_long + "\"}",
+                  "application/json");
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  auto d = parse(r->body);
+  CHECK(first_error(d, "name") == "Ensure this field has no more than 255 characters.");
+  CHECK(first_error(d, "city") == "Ensure this field has no more than 255 characters.");
+  CHECK_FALSE(d.HasMember("recipient"));
+  CHECK(sb.server.object_count() == 0);
+  create(c, "846291712", R"(,"address_line_2":"  )" + std::string(255, 'b') + "  \"");  // trimmed first
+  for (const char* field : {"name", "email", "recipient", "address_line_1", "address_line_2", "zip_code", "city"}) {
+    std::string value = std::string(field) == "email" ? std::string(251, 'a') + "@b.se" : too_long;
+    std::string body = "{\"" + std::string(field) + "\":\"" + value + "\"}";
+    auto p = c.Patch("/v2/integrations/846291712/", body, "application/json");
+    REQUIRE(p);
+    CHECK(p->status == 400);
+    CHECK(first_error(parse(p->body), field) == "Ensure this field has no more than 255 characters.");
+  }
+  auto fits = c.Patch("/v2/integrations/846291712/", "{\"name\":\"" + o_umlauts + "\"}", "application/json");
+  REQUIRE(fits);
+  CHECK(fits->status == 200);
+  CHECK(str(parse(fits->body)["name"]) == o_umlauts);
+}
+
+TEST_CASE("A type sent in a write is ignored, whatever its value", "[sandbox]") {
+  Sandbox sb(options(0));
+  auto c = sb.client();
+  create(c, "846291712");
+  for (const char* body : {R"({"type":1,"name":"New"})", R"({"type":"abc"})", R"({"type":null})"}) {
+    auto r = c.Patch("/v2/integrations/846291712/", body, "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(parse(r->body)["type"].GetInt() == 3);
+  }
+  auto put = c.Put("/v2/integrations/846291712/", body_for("", R"(,"type":2)"), "application/json");
+  REQUIRE(put);
+  CHECK(put->status == 200);
+  CHECK(parse(put->body)["type"].GetInt() == 3);
+  REQUIRE(sb.server.put_object(R"({"id":"web","type":1,"name":"Zerebra AB"})").ok());
+  auto web = c.Patch("/v2/integrations/web/", R"({"type":3})", "application/json");
+  REQUIRE(web);
+  CHECK(web->status == 200);
+  CHECK(parse(web->body)["type"].GetInt() == 1);
 }
 
 TEST_CASE("A method a route does not allow is answered 405 with an Allow header", "[sandbox]") {

@@ -13,6 +13,7 @@
 #include "gigasync/json.h"
 #include "gigasync/store.h"
 #include "support/process.h"
+#include "support/outbox_text.h"
 
 using gigasync::Change;
 using gigasync::ExitCode;
@@ -103,7 +104,7 @@ std::vector<std::string> sorted_fields(const std::string& payload) {
 void update_change(Store& store, const Change& c) {
   Store::Txn txn(store);
   REQUIRE(txn.begin().ok());
-  REQUIRE(txn.update_change(c).ok());
+  REQUIRE(txn.write_change(c).ok());
   REQUIRE(txn.commit().ok());
 }
 
@@ -120,7 +121,7 @@ TEST_CASE("Store::open creates the schema at user_version 1 in WAL mode", "[stor
   TempDir dir;
   auto store = open_store(dir);
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 1);
+  CHECK(gigasync::kSchemaVersion == 2);
   CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
                             "integration_changes"}) {
@@ -147,7 +148,7 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 1);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 2);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
@@ -160,7 +161,7 @@ TEST_CASE("a database whose schema is newer than this build is refused", "[store
   TempDir dir;
   {
     SQLite::Database db(dir.str("mirror.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA user_version = 2");
+    db.exec("PRAGMA user_version = 99");
   }
   auto s = Store::open(dir.str("mirror.db"));
   REQUIRE_FALSE(s.ok());
@@ -261,10 +262,10 @@ TEST_CASE("an UPDATE after the change was sent queues a second change with anoth
   REQUIRE(first.size() == 1);
   Change sent = first[0];
   SECTION("while it is in flight") {
-    sent.state = "in_flight";
+    sent.state = gigasync::ChangeState::in_flight;
   }
   SECTION("while it waits for a retry") {
-    sent.state = "pending";
+    sent.state = gigasync::ChangeState::pending;
   }
   sent.attempts = 1;
   sent.sent_body = sent.payload;
@@ -286,11 +287,11 @@ TEST_CASE("a failed change is superseded by the next UPDATE, which carries its f
   auto store = open_store(dir);
   seed(*store, sample("a"));
   auto sh = shell(dir);
-  sh->exec("UPDATE integrations SET email = 'not-an-email' WHERE id = 'a'");
+  sh->exec("UPDATE integrations SET email = 'not@an.email' WHERE id = 'a'");
   auto first = all_changes(*store);
   REQUIRE(first.size() == 1);
   Change failed = first[0];
-  failed.state = "failed";
+  failed.state = gigasync::ChangeState::failed;
   failed.attempts = 1;
   failed.sent_body = failed.payload;
   failed.last_error = "email: Enter a valid email address.";
@@ -303,7 +304,7 @@ TEST_CASE("a failed change is superseded by the next UPDATE, which carries its f
   CHECK(changes[1].state == "pending");
   CHECK(changes[1].idempotency_key != changes[0].idempotency_key);
   CHECK(sorted_fields(changes[1].payload) == std::vector<std::string>{"city", "email"});
-  CHECK(json_text_of(*store, changes[1].payload, "email") == "not-an-email");
+  CHECK(json_text_of(*store, changes[1].payload, "email") == "not@an.email");
 }
 
 TEST_CASE("a failed change is carried even when the next UPDATE folds into a newer unsent change",
@@ -317,12 +318,12 @@ TEST_CASE("a failed change is carried even when the next UPDATE folds into a new
   auto sh = shell(dir);
   sh->exec("UPDATE integrations SET name = 'Rejected Name' WHERE id = 'a'");
   Change one = all_changes(*store).at(0);
-  one.state = "in_flight";
+  one.state = gigasync::ChangeState::in_flight;
   one.attempts = 1;
   one.sent_body = one.payload;
   update_change(*store, one);
   sh->exec("UPDATE integrations SET email = 'new@acme.example' WHERE id = 'a'");
-  one.state = "failed";
+  one.state = gigasync::ChangeState::failed;
   one.last_error = "name: Ensure this field has no more than 10 characters.";
   update_change(*store, one);
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
@@ -497,7 +498,7 @@ TEST_CASE("a DELETE of a local insert whose create was already sent queues a del
   sh->exec("INSERT INTO integrations (id, name, email, recipient, address_line_1, zip_code, city) VALUES "
            "('tmp', 'Shop', 'shop@example.com', 'Shop AB', 'Gatan 2', '41101', 'Göteborg')");
   Change create = all_changes(*store).at(0);
-  create.state = "in_flight";
+  create.state = gigasync::ChangeState::in_flight;
   create.attempts = 1;
   create.sent_body = create.payload;
   update_change(*store, create);
@@ -563,8 +564,28 @@ std::string insert_without(const std::string& field) {
 
 }  // namespace
 
-TEST_CASE("changing an id is refused and nothing is queued", "[store][refuse]") {
-  expect_refused("UPDATE integrations SET id = 'other' WHERE id = 'custom'", "id");
+TEST_CASE("changing an id to one another integration has is refused and nothing is queued", "[store][refuse]") {
+  expect_refused("UPDATE integrations SET id = 'web' WHERE id = 'custom'", "id");
+}
+
+TEST_CASE("an UPDATE of the id queues a rename that carries the new id", "[store][capture]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  sh->exec("UPDATE integrations SET id = 'b', city = 'Lund' WHERE id = 'a'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].integration_id == "a");  // the id the API knows until the rename is pushed
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"city", "id"});
+  CHECK(store->db().execAndGet("SELECT new_id FROM local_renames WHERE old_id = 'a'").getString() == "b");
+  sh->exec("UPDATE integrations SET zip_code = '22100' WHERE id = 'b'");
+  changes = all_changes(*store);
+  REQUIRE(changes.size() == 1);  // folded into the same change, still under the API's id
+  CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"city", "id", "zip_code"});
+  sh->exec("UPDATE integrations SET id = 'a' WHERE id = 'b'");  // renamed back
+  CHECK(store->db().execAndGet("SELECT count(*) FROM local_renames").getInt() == 0);
+  CHECK(sorted_fields(all_changes(*store)[0].payload) == std::vector<std::string>{"city", "zip_code"});
 }
 
 TEST_CASE("changing a type is refused and nothing is queued", "[store][refuse]") {

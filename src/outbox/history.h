@@ -1,0 +1,19 @@
+#pragma once
+// The `integration_changes` rows written when the API takes a local change.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gigasync/store.h"
+
+namespace gigasync {
+
+// Whole-object JSON for history and conflict rows.
+std::string object_json(const Integration& o);
+
+Status record_local_delete(Store::Txn& txn, const std::string& id, const std::optional<Integration>& old_base);
+// An insert (no old base) or one update row per sent field whose value changed.
+Status record_local_write(Store::Txn& txn, const std::optional<Integration>& old_base, const Integration& answer,
+                          const std::vector<std::string>& sent_fields);
+
+}  // namespace gigasync

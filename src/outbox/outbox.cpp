@@ -1,0 +1,290 @@
+// The outbox state machine: every move of a change between states (see the table in outbox.h).
+#include "gigasync/outbox.h"
+
+#include <algorithm>
+
+#include "gigasync/json.h"
+#include "outbox/history.h"
+
+namespace gigasync {
+namespace {
+
+bool is_url(const std::optional<std::string>& v) {
+  return v && (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0);
+}
+
+bool whole_row(ChangeOp op) { return op != ChangeOp::update; }
+
+// The fields a change concerns ("id" for a rename; every mutable field for a whole-row op).
+std::vector<std::string> fields_of(const Change& c) {
+  if (whole_row(c.op)) return {kMutableFields.begin(), kMutableFields.end()};
+  auto out = json::payload_fields(c.payload);
+  std::erase(out, "type");
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, std::string_view f) { return std::find(v.begin(), v.end(), f) != v.end(); }
+
+bool carries(const Change& c, std::string_view f) {
+  if (c.sent() && has(json::payload_fields(*c.sent_body), f)) return true;
+  return has(fields_of(c), f);
+}
+
+const char* method_for(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::create: return "POST";
+    case ChangeOp::update: return "PATCH";
+    case ChangeOp::replace: return "PUT";
+    case ChangeOp::remove: return "DELETE";
+  }
+  return "PATCH";
+}
+
+// Folding ops: a whole-row op absorbs an update; a delete stays a delete.
+ChangeOp combine(ChangeOp unsent, ChangeOp more) {
+  if (unsent == ChangeOp::remove || more == ChangeOp::remove) return ChangeOp::remove;
+  if (unsent == ChangeOp::update) return more;
+  return unsent;
+}
+
+std::string payload_of(const std::vector<std::string>& fields, std::string payload, const std::optional<Integration>& row) {
+  for (const auto& f : fields) {
+    if (has(json::payload_fields(payload), f)) continue;
+    payload = json::payload_with(payload, f, row ? row->get(f) : std::nullopt);
+  }
+  return payload;
+}
+
+}  // namespace
+
+Result<std::optional<Claim>> Outbox::claim(const std::string& remote_id) {
+  for (int guard = 0; guard < 64; ++guard) {
+    auto changes = txn_.active_changes(remote_id);
+    if (!changes) return changes.error();
+    if (changes->empty()) return std::optional<Claim>{};
+    Change c = changes->front();
+    if (c.state == ChangeState::conflict || c.state == ChangeState::failed) return std::optional<Claim>{};
+    auto open = txn_.open_conflicts(remote_id);
+    if (!open) return open.error();
+    if (!open->empty()) {
+      if (auto s = hold(remote_id, "held: conflict on " + open->front().field); !s) return s.error();
+      return std::optional<Claim>{};
+    }
+    if (c.sent()) {  // sent before and not answered: the same body and key again
+      c.state = ChangeState::in_flight;
+      c.attempts++;
+      if (auto s = txn_.write_change(c); !s) return s.error();
+      return std::optional<Claim>(Claim{c, method_for(c.op), c.op == ChangeOp::create});
+    }
+    auto frozen = freeze(c, remote_id);
+    if (!frozen || frozen.value()) return frozen;
+  }
+  return make_error(ExitCode::software, "outbox: could not find the next change of " + remote_id);
+}
+
+// Computes the body of an unsent change from the mirror and its base, and freezes it. nullopt when
+// the change was closed instead (nothing to send).
+Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_id) {
+  auto renamed = txn_.renamed_to(remote_id);
+  if (!renamed) return renamed.error();
+  auto mirror = txn_.get(Table::mirror, renamed->value_or(remote_id));
+  if (!mirror) return mirror.error();
+  auto base = txn_.get(Table::base, remote_id);
+  if (!base) return base.error();
+  auto close = [&](const std::string& why) -> Result<std::optional<Claim>> {
+    c.state = ChangeState::done;
+    c.last_error = why;
+    if (auto s = txn_.write_change(c); !s) return s.error();
+    return std::optional<Claim>{};
+  };
+  std::vector<std::string_view> fields;
+  Integration m;
+  if (c.op == ChangeOp::remove) {
+    if (!base.value()) return close("nothing to delete: the API does not have it");
+  } else if (!mirror.value()) {
+    return close("dropped: the row is no longer in the mirror");
+  } else {
+    m = json::canonical_row(**mirror);
+    if (!(m == **mirror))
+      if (auto s = txn_.upsert(Table::mirror, m); !s) return s.error();
+    if (!base.value()) {
+      c.op = ChangeOp::create;
+      fields.push_back("id");
+      for (auto f : kMutableFields)
+        if (!(f == "logo" && is_url(m.logo))) fields.push_back(f);
+    } else {
+      const Integration& b = **base;
+      bool renamed_here = m.id != remote_id;
+      std::vector<std::string_view> dirty;
+      for (auto f : kMutableFields)
+        if (m.get(f) != b.get(f)) dirty.push_back(f);
+      if (dirty.empty() && !renamed_here) return close("nothing to send: the API already has these values");
+      if (renamed_here) fields.push_back("id");
+      if (c.op == ChangeOp::update) {
+        fields.insert(fields.end(), dirty.begin(), dirty.end());
+      } else {
+        c.op = ChangeOp::replace;  // the merged object: local changes and the remote's other changes
+        for (auto f : kMutableFields)
+          if (!(f == "logo" && is_url(m.logo) && m.logo == b.logo)) fields.push_back(f);
+      }
+    }
+  }
+  c.sent_body = c.op == ChangeOp::remove ? "" : json::integration_body(m, fields);
+  c.state = ChangeState::in_flight;
+  c.attempts++;
+  c.last_error.clear();
+  if (auto s = txn_.write_change(c); !s) return s.error();
+  return std::optional<Claim>(Claim{c, method_for(c.op), c.op == ChangeOp::create});
+}
+
+Status Outbox::settle(Change c, const std::optional<Integration>& answer) {
+  c.state = ChangeState::done;
+  if (auto s = txn_.write_change(c); !s) return s;
+  const std::string remote_id = c.integration_id;
+  auto old_base = txn_.get(Table::base, remote_id);
+  if (!old_base) return old_base.error();
+  if (c.op == ChangeOp::remove || !answer) {
+    if (auto s = txn_.remove(Table::base, remote_id); !s) return s;
+    return record_local_delete(txn_, remote_id, old_base.value());
+  }
+  const Integration& a = *answer;
+  if (a.id != remote_id)
+    if (auto s = txn_.follow_rename(remote_id, a.id, false); !s) return s;
+  auto mirror = txn_.get(Table::mirror, a.id);
+  if (!mirror) return mirror.error();
+  if (mirror.value()) {
+    // The base as it is now agreed: the old base with what was sent. A mirror field still equal to
+    // it takes the API's answer (e.g. a logo URL); one edited since the send keeps the newer value.
+    Integration agreed = old_base.value().value_or(a);
+    auto sent = json::apply_payload(*c.sent_body, agreed);
+    if (!sent) return sent.error();
+    Integration m = json::canonical_row(**mirror);
+    Integration merged = m;
+    for (auto f : kMutableFields) {
+      bool unsent = !has(sent.value(), f);
+      if (m.get(f) == agreed.get(f) || (!old_base.value() && unsent)) merged.set(f, a.get(f));
+    }
+    merged.type = a.type;
+    if (!(merged == **mirror))
+      if (auto s = txn_.upsert(Table::mirror, merged); !s) return s;
+  }
+  if (auto s = txn_.upsert(Table::base, a); !s) return s;
+  return record_local_write(txn_, old_base.value(), a, json::payload_fields(*c.sent_body));
+}
+
+Status Outbox::fail(Change c, const std::string& why) {
+  c.state = ChangeState::failed;
+  c.last_error = why;
+  return txn_.write_change(c);
+}
+
+Status Outbox::unsettle(Change c, const std::string& why) {
+  c.state = ChangeState::pending;
+  c.last_error = why;
+  return txn_.write_change(c);
+}
+
+Status Outbox::hold(const std::string& remote_id, const std::string& why) {
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  for (auto c : changes.value()) {
+    if (c.state != ChangeState::pending && c.state != ChangeState::in_flight) continue;
+    c.state = ChangeState::conflict;
+    c.last_error = why;
+    if (auto s = txn_.write_change(c); !s) return s;
+  }
+  return ok_status();
+}
+
+Status Outbox::release(const std::string& remote_id) {
+  auto open = txn_.open_conflicts(remote_id);
+  if (!open) return open.error();
+  if (!open->empty()) return ok_status();
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  for (auto c : changes.value()) {
+    if (c.state != ChangeState::conflict) continue;
+    if (c.sent()) {
+      if (auto s = abandon(c, "its body was made before a conflict"); !s) return s;
+      continue;
+    }
+    c.state = ChangeState::pending;
+    c.last_error.clear();
+    if (auto s = txn_.write_change(c); !s) return s;
+  }
+  return ok_status();
+}
+
+Status Outbox::drop_field(const std::string& remote_id, const std::string& field) {
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  for (auto c : changes.value()) {
+    if (c.op == ChangeOp::remove || !carries(c, field)) continue;
+    if (c.sent()) {
+      c.state = ChangeState::done;
+      c.last_error = "abandoned: the API's " + field + " was kept; the rest is queued again";
+      if (auto s = txn_.write_change(c); !s) return s;
+      auto rest = fields_of(c);
+      std::erase(rest, field);
+      if (!rest.empty())
+        if (auto s = requeue(remote_id, c.op, rest, ChangeState::pending); !s) return s;
+      continue;
+    }
+    if (whole_row(c.op)) continue;  // its body is made from the mirror, which now has the API's value
+    c.payload = json::payload_without(c.payload, field);
+    if (json::payload_fields(c.payload).empty()) {
+      c.state = ChangeState::done;
+      c.last_error = "nothing left to send: the API's " + field + " was kept";
+    }
+    if (auto s = txn_.write_change(c); !s) return s;
+  }
+  return ok_status();
+}
+
+Status Outbox::close_all(const std::string& remote_id, const std::string& why) {
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  for (auto c : changes.value()) {
+    c.state = ChangeState::done;
+    c.last_error = why;
+    if (auto s = txn_.write_change(c); !s) return s;
+  }
+  return ok_status();
+}
+
+Status Outbox::requeue(const std::string& remote_id, ChangeOp op, const std::vector<std::string>& fields,
+                       ChangeState state) {
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  auto renamed = txn_.renamed_to(remote_id);
+  if (!renamed) return renamed.error();
+  auto mirror = txn_.get(Table::mirror, renamed->value_or(remote_id));
+  if (!mirror) return mirror.error();
+  std::vector<std::string> wanted = fields;
+  if (renamed->has_value()) wanted.push_back("id");
+  for (auto it = changes->rbegin(); it != changes->rend(); ++it) {
+    Change c = *it;
+    if (c.sent() || (c.state != ChangeState::pending && c.state != ChangeState::conflict)) continue;
+    c.op = combine(c.op, op);
+    c.payload = payload_of(wanted, c.payload, mirror.value());
+    if (state == ChangeState::conflict) c.state = ChangeState::conflict;
+    return txn_.write_change(c);
+  }
+  auto base = txn_.get(Table::base, remote_id);
+  if (!base) return base.error();
+  std::string before = base.value() ? json::integration_body(*base.value(), {kIntegrationFields.begin(), kIntegrationFields.end()}) : "{}";
+  auto fresh = txn_.insert_change(remote_id, op, payload_of(wanted, "{}", mirror.value()), before, state);
+  if (!fresh) return fresh.error();
+  return ok_status();
+}
+
+Status Outbox::abandon(Change c, const std::string& why) {
+  c.state = ChangeState::done;
+  c.last_error = "abandoned: " + why + "; queued again under a new key";
+  if (auto s = txn_.write_change(c); !s) return s;
+  auto open = txn_.open_conflicts(c.integration_id);
+  if (!open) return open.error();
+  return requeue(c.integration_id, c.op, fields_of(c), open->empty() ? ChangeState::pending : ChangeState::conflict);
+}
+
+}  // namespace gigasync
