@@ -227,7 +227,7 @@ Status Store::Txn::follow_rename(const std::string& from, const std::string& to,
                             "UPDATE conflicts SET integration_id = ?2 WHERE integration_id = ?1",
                             "UPDATE integration_changes SET integration_id = ?2 WHERE integration_id = ?1",
                             "UPDATE integration_base SET id = ?2 WHERE id = ?1",
-                            "DELETE FROM local_renames WHERE old_id = ?1"}) {
+                            "DELETE FROM local_renames WHERE old_id = ?1 AND ?2 IS NOT NULL"}) {
       SQLite::Statement q(db(), sql);
       q.bind(1, from);
       q.bind(2, to);

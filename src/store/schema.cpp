@@ -71,10 +71,10 @@ std::string remote_id(std::string_view mirror_id) {
 }
 
 // The outbox row an edit may still fold into: the newest live row of the integration, never sent,
-// pending or held (a held change takes the newer edit and stays held).
+// pending (a held change keeps what it held; a newer edit starts a change behind it).
 std::string coalescable(const std::string& rid) {
   return "SELECT 1 FROM pending_changes p WHERE p.id = (SELECT max(id) FROM pending_changes WHERE "
-         "integration_id = " + rid + " AND state <> 'done') AND p.state IN ('pending', 'conflict') AND "
+         "integration_id = " + rid + " AND state <> 'done') AND p.state = 'pending' AND "
          "p.sent_body IS NULL AND p.op IN ('update', 'create', 'replace')";
 }
 
