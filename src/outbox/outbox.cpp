@@ -120,12 +120,16 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
         if (m.get(f) != b.get(f)) dirty.push_back(f);
       if (dirty.empty() && !renamed_here) return close("nothing to send: the API already has these values");
       if (renamed_here) fields.push_back("id");
-      if (c.op == ChangeOp::update) {
+      // A logo is written as base64 and read back as a URL: a PUT can not keep a stored logo (an
+      // omitted logo is reset to null), so a replace that keeps one is sent as a PATCH of the fields
+      // that differ, which leaves the API with the same merged object.
+      bool keeps_logo = is_url(m.logo) && m.logo == b.logo;
+      if (c.op == ChangeOp::update || keeps_logo) {
+        c.op = ChangeOp::update;
         fields.insert(fields.end(), dirty.begin(), dirty.end());
       } else {
         c.op = ChangeOp::replace;  // the merged object: local changes and the remote's other changes
-        for (auto f : kMutableFields)
-          if (!(f == "logo" && is_url(m.logo) && m.logo == b.logo)) fields.push_back(f);
+        for (auto f : kMutableFields) fields.push_back(f);
       }
     }
   }

@@ -24,9 +24,9 @@ std::string python_float(double d) {
     if (c != '-' && c != '.') digits += c;
   }
   if (exp < -4 || exp >= 16) {
-    std::array<char, 8> tail{};
-    std::snprintf(tail.data(), tail.size(), "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-    return sign + digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + tail.data();
+    std::string power = std::to_string(std::abs(exp));
+    std::string tail = std::string("e") + (exp < 0 ? '-' : '+') + (power.size() < 2 ? "0" : "") + power;
+    return sign + digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + tail;
   }
   if (exp < 0) return sign + "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
   auto whole = static_cast<std::size_t>(exp) + 1;

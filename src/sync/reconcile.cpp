@@ -153,6 +153,11 @@ Status Reconciler::delete_with_local_changes(const Integration& base) {
   counts_.deleted++;
   if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt}); !s) return s;
   if (!local.value()) return outbox_.close_all(base.id, "done: deleted on both sides");
+  if (mirror_id == base.id && same_content(json::canonical_row(**local), base)) {
+    // Edited and undone: nothing local is left to keep.
+    if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
+    return outbox_.close_all(base.id, "done: deleted remotely, no local difference left");
+  }
   Conflict row = make_conflict(base.id, kDeletedRemotely, object_json(base), object_json(**local), std::nullopt);
   if (policy_ == ConflictPolicy::remote_wins) {
     row.resolution = "remote-wins";

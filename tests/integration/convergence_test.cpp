@@ -24,7 +24,11 @@
 // Model decisions (from the contract and api-notes, not from the engine):
 //   - an undone edit, and an INSERT OR REPLACE that changes nothing, are no local change;
 //   - a remote rename is what a lister sees: a deletion of the old id plus a creation of the new
-//     one (so a local edit of the old id conflicts with it, and a local DELETE of it does not);
+//     one (so a local edit of the old id conflicts with it, and a local DELETE of it does not).
+//     The contract has no rule for remote renames; GIGASYNC_CONVERGENCE_REMOTE_RENAME=follow
+//     models the other reading: the rename is a remote edit of `id` that is recognised, and local
+//     changes follow it to the new id (a local edit lands on the new id without a conflict; a
+//     local DELETE is "local delete vs remote edit": a conflict, recorded under either id);
 //   - a predicted conflict that was never recorded is reported, and the model then keeps remote
 //     (nobody chose, so nothing of the remote side may be lost).
 // Not generated: a rename on both sides of one integration, a local rename of an integration
@@ -34,7 +38,8 @@
 // CI: seeds 1-4, 40 rounds each. Longer runs:
 //   GIGASYNC_CONVERGENCE_SEEDS=1-200 GIGASYNC_CONVERGENCE_ROUNDS=100 ./gigasync_integration_tests "[convergence]"
 // Other knobs: GIGASYNC_CONVERGENCE_SEEDS also takes "7" or "3,9,12";
-//   GIGASYNC_CONVERGENCE_RENAMES=0 leaves local renames (UPDATE ... SET id) out;
+//   GIGASYNC_CONVERGENCE_RENAMES=both (default) | remote (no local UPDATE ... SET id) | none (no
+//   renames on either side), to look past a rename bug;
 //   GIGASYNC_CONVERGENCE_MAX_FAILURES=N failing rounds per seed before it stops (default 3);
 //   GIGASYNC_CONVERGENCE_CONCURRENCY=N api.concurrency (default 1, which keeps the request order,
 //   and so the faults a seed draws, reproducible);
@@ -84,6 +89,8 @@ struct Settings {
   std::vector<std::uint64_t> seeds{1, 2, 3, 4};
   int rounds = 40;
   bool local_renames = true;  // needs the sandbox to take {"id": new} in PATCH
+  bool remote_renames = true;
+  bool follow_remote_renames = false;  // see "Model decisions" above
   int max_failures = 3;
   int concurrency = 1;
 };
@@ -110,7 +117,19 @@ Settings settings_from_env() {
   Settings s;
   if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_SEEDS"); v && *v) s.seeds = parse_seeds(v);
   if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_ROUNDS"); v && *v) s.rounds = std::atoi(v);
-  if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_RENAMES"); v && *v) s.local_renames = std::string(v) != "0";
+  if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_RENAMES"); v && *v) {
+    std::string which = v;
+    if (which != "both" && which != "remote" && which != "none")
+      throw std::runtime_error("GIGASYNC_CONVERGENCE_RENAMES takes both, remote or none, not " + which);
+    s.local_renames = which == "both";
+    s.remote_renames = which != "none";
+  }
+  if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_REMOTE_RENAME"); v && *v) {
+    std::string how = v;
+    if (how != "delete-create" && how != "follow")
+      throw std::runtime_error("GIGASYNC_CONVERGENCE_REMOTE_RENAME takes delete-create or follow, not " + how);
+    s.follow_remote_renames = how == "follow";
+  }
   if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_MAX_FAILURES"); v && *v) s.max_failures = std::atoi(v);
   if (const char* v = std::getenv("GIGASYNC_CONVERGENCE_CONCURRENCY"); v && *v) s.concurrency = std::atoi(v);
   return s;
@@ -220,6 +239,7 @@ struct Plan {
   Remote remote = Remote::none;
   Fields remote_fields;
   std::string remote_new_id;
+  bool follows = false;  // remote rename recognised: local changes follow it to the new id
   std::optional<Integration> created;  // local insert / remote create: the whole row
   std::map<std::string, std::string> keep;  // conflict key (field or kRow) -> "local" | "remote"
   std::set<std::string> never_asked;  // predicted conflicts that were never recorded (kept remote)
@@ -238,7 +258,7 @@ struct Plan {
     if (!local_new_id.empty()) s += " -> " + local_new_id;
     s += " | remote " + std::string(name_of(remote));
     if (!remote_fields.empty()) s += " " + show(remote_fields);
-    if (!remote_new_id.empty()) s += " -> " + remote_new_id;
+    if (!remote_new_id.empty()) s += " -> " + remote_new_id + (follows ? " (local changes follow it)" : "");
     for (const auto& [k, v] : keep)
       s += " | keep " + k + "=" + v + (never_asked.count(k) ? " (no conflict was recorded: the model keeps remote)" : "");
     if (!late_fields.empty()) s += " | late local edit " + show(late_fields);
@@ -251,8 +271,9 @@ struct Plan {
 // delete of an integration edited remotely.
 std::set<std::string> expected_conflicts(const Plan& p) {
   std::set<std::string> out;
-  if (p.local_edit() && (p.remote == Remote::remove || p.remote == Remote::rename)) out.insert(kRow);
-  if (p.local == Local::remove && p.remote == Remote::update) out.insert(kRow);
+  if (p.local_edit() && (p.remote == Remote::remove || (p.remote == Remote::rename && !p.follows))) out.insert(kRow);
+  if (p.local == Local::remove && (p.remote == Remote::update || (p.remote == Remote::rename && p.follows)))
+    out.insert(kRow);
   if (p.local_edit() && p.remote == Remote::update)
     for (const auto& [f, v] : p.local_fields)
       if (auto it = p.remote_fields.find(f); it != p.remote_fields.end() && it->second != v) out.insert(f);
@@ -297,6 +318,13 @@ std::map<std::string, std::optional<Integration>> expected_rows(const Plan& p, c
       }
       break;
     case Remote::rename:
+      if (p.follows) {  // a remote edit of the id: local changes apply to the new id
+        out[p.id] = std::nullopt;
+        if (p.local == Local::remove && keep_local(kRow)) out[p.remote_new_id] = std::nullopt;
+        else if (p.local == Local::remove) out[p.remote_new_id] = renamed(base, p.remote_new_id);
+        else out[p.remote_new_id] = renamed(with(base, p.local_fields), p.remote_new_id);
+        break;
+      }
       out[p.remote_new_id] = renamed(base, p.remote_new_id);
       [[fallthrough]];
     case Remote::remove:
@@ -733,6 +761,7 @@ void remote_delete(Round& r, Plan& p) {
 void remote_rename(Round& r, Plan& p) {
   p.remote = Remote::rename;
   p.remote_new_id = r.new_id("R");
+  p.follows = r.settings.follow_remote_renames;
   Integration o = r.start.at(p.id);
   o.id = p.remote_new_id;
   remote_remove(r, p.id);
@@ -771,7 +800,7 @@ Remote choose_remote(Round& r) {
   if (x < 35) return Remote::none;
   if (x < 75) return Remote::update;
   if (x < 88) return Remote::remove;
-  return Remote::rename;
+  return r.settings.remote_renames ? Remote::rename : Remote::update;
 }
 
 void phase1_edits(Round& r) {
@@ -935,6 +964,10 @@ void check_conflicts(Round& r) {
     auto want = expected_conflicts(p);
     auto got = by_id[p.id];
     by_id.erase(p.id);
+    if (p.follows) {  // a followed remote rename may have moved the conflict to the new id
+      got.insert(got.end(), by_id[p.remote_new_id].begin(), by_id[p.remote_new_id].end());
+      by_id.erase(p.remote_new_id);
+    }
     std::string listing;
     for (const auto& c : got) listing += "\n    " + show(c);
     if (want.count(kRow)) {
@@ -996,15 +1029,17 @@ void phase3_resolve(Round& r) {
     Plan& p = r.plans[t.plan];
     std::string keep = r.rng.percent(50) ? "local" : "remote";
     p.keep[t.key] = keep;  // the person's choice, whether or not the engine asks for it
-    std::string sql = "SELECT id FROM conflicts WHERE resolved_at IS NULL AND integration_id = ?" +
+    std::string sql = "SELECT id FROM conflicts WHERE resolved_at IS NULL AND integration_id IN (?, ?)" +
                       std::string(t.key == kRow ? "" : " AND field = ?") + " ORDER BY id";
     SQLite::Statement q(r.h.person(), sql);
     q.bind(1, p.id);
-    if (t.key != kRow) q.bind(2, t.key);
+    q.bind(2, p.follows ? p.remote_new_id : p.id);
+    if (t.key != kRow) q.bind(3, t.key);
     if (!q.executeStep()) {
       bool recorded = false;
       for (const auto& c : conflicts_since(r.h, r.conflicts_before))
-        recorded = recorded || (c.integration_id == p.id && (t.key == kRow || c.field == t.key));
+        recorded = recorded || ((c.integration_id == p.id || (p.follows && c.integration_id == p.remote_new_id)) &&
+                                (t.key == kRow || c.field == t.key));
       if (recorded) {
         r.fail("the conflict " + p.id + "." + t.key + " was no longer open when the person came to keep " + keep +
                " (closed by resolving another conflict)");
@@ -1145,8 +1180,9 @@ std::vector<std::string> run_round(Harness& h, std::uint64_t seed, int number, c
 
 void run_seed(std::uint64_t seed, int rounds, const Settings& st) {
   auto started = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "convergence: seed %llu, %d rounds, local renames %s\n", static_cast<unsigned long long>(seed),
-               rounds, st.local_renames ? "on" : "off");
+  std::fprintf(stderr, "convergence: seed %llu, %d rounds, renames: local %s, remote %s\n",
+               static_cast<unsigned long long>(seed), rounds, st.local_renames ? "on" : "off",
+               st.remote_renames ? "on" : "off");
   Harness h(seed, st);
   if (auto e = h.fresh_database(); !e.empty()) {
     FAIL_CHECK("seed " << seed << ": could not start: " << e);
