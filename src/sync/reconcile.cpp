@@ -182,6 +182,18 @@ Status Reconciler::apply_remote_rename(const Integration& base, const Integratio
   Integration renamed_base = base;
   renamed_base.id = remote.id;
   if (active_.count(base.id)) active_.insert(remote.id);
+  if (!local.value() && active_.count(remote.id)) {
+    // Deleted locally, renamed remotely: the rename is a remote edit (of the id).
+    Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(base), std::nullopt, object_json(remote));
+    if (policy_ == ConflictPolicy::remote_wins) {
+      row.resolution = "remote-wins";
+      if (auto s = outbox_.close_all(remote.id, "dropped: the API's renamed row was kept (remote-wins)"); !s) return s;
+      if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
+    } else if (policy_ == ConflictPolicy::local_wins) {
+      row.resolution = "local-wins";
+    }
+    return conflict(row, "held: deleted locally, renamed remotely");
+  }
   if (renamed_base == remote) return ok_status();
   return apply_remote(renamed_base, remote);
 }
