@@ -42,6 +42,8 @@ std::string render(Store& store, const SyncReport* report) {
   gauge(out, "gigasync_pushes_total", "Local changes the API accepted.", query(db, "SELECT sum(pushed) FROM sync_runs"), "counter");
   gauge(out, "gigasync_push_failures_total", "Local changes the API refused.", query(db, "SELECT sum(push_failed) FROM sync_runs"), "counter");
   gauge(out, "gigasync_cycle_failures_total", "Cycles that failed.", query(db, "SELECT count(*) FROM sync_runs WHERE status = 'failed'"), "counter");
+  gauge(out, "gigasync_self_check_violations_total", "Integrations found differing from their base with no change waiting.",
+        query(db, "SELECT sum(diverged) FROM sync_runs"), "counter");
   gauge(out, "gigasync_cycles_total", "Cycles run.", query(db, "SELECT count(*) FROM sync_runs WHERE status <> 'running'"), "counter");
   gauge(out, "gigasync_open_conflicts", "Conflicts not resolved yet.", query(db, "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL"));
   gauge(out, "gigasync_pending_changes", "Outbox rows waiting to be pushed.", query(db, "SELECT count(*) FROM pending_changes WHERE state IN ('pending','in_flight')"));
