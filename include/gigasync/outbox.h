@@ -65,6 +65,8 @@ class Outbox {
   Status release(const std::string& remote_id);
   // The remote won `field`: it leaves the unsent changes; a sent change carrying it is abandoned.
   Status drop_field(const std::string& remote_id, const std::string& field);
+  // Every sent change abandoned (done; its fields requeued under a new key).
+  Status abandon_sent(const std::string& remote_id, const std::string& why);
   // Every active change done (both sides agree, or the row is gone on both sides).
   Status close_all(const std::string& remote_id, const std::string& why);
   // Abandons every sent change and leaves one unsent change of `op` with `fields` (folded in).

@@ -245,6 +245,15 @@ Status Outbox::drop_field(const std::string& remote_id, const std::string& field
   return ok_status();
 }
 
+Status Outbox::abandon_sent(const std::string& remote_id, const std::string& why) {
+  auto changes = txn_.active_changes(remote_id);
+  if (!changes) return changes.error();
+  for (const auto& c : changes.value())
+    if (c.sent())
+      if (auto s = abandon(c, why); !s) return s;
+  return ok_status();
+}
+
 Status Outbox::close_all(const std::string& remote_id, const std::string& why) {
   auto changes = txn_.active_changes(remote_id);
   if (!changes) return changes.error();

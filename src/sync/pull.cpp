@@ -35,9 +35,14 @@ void find_renames(PullPlan& plan, const std::map<std::string, Integration>& base
     const Integration& old = base.at(gone);
     const Integration* match = nullptr;
     int matches = 0;
-    for (const auto* r : plan.changed)
-      if (!base.count(r->id) && same_content(old, *r)) { match = r; ++matches; }
-    if (matches == 1 && !local_renames.count(gone)) {
+    auto own = local_renames.find(gone);
+    for (const auto* r : plan.changed) {
+      if (base.count(r->id)) continue;
+      // Our own rename whose answer was lost: the API has the new id we sent.
+      bool ours = own != local_renames.end() && own->second == r->id;
+      if (ours || (own == local_renames.end() && same_content(old, *r))) { match = r; ++matches; }
+    }
+    if (matches == 1) {
       plan.renames.emplace_back(gone, match);
       std::erase(plan.changed, match);
     } else {

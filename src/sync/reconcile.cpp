@@ -174,9 +174,14 @@ Status Reconciler::delete_with_local_changes(const Integration& base) {
 }
 
 Status Reconciler::apply_remote_rename(const Integration& base, const Integration& remote) {
-  auto local = txn_.get(Table::mirror, base.id);
+  auto renamed = txn_.renamed_to(base.id);
+  if (!renamed) return renamed.error();
+  bool own = renamed->has_value() && **renamed == remote.id;  // our rename reached the API
+  auto local = txn_.get(Table::mirror, renamed->value_or(base.id));
   if (!local) return local.error();
-  if (auto s = txn_.follow_rename(base.id, remote.id, local.value().has_value()); !s) return s;
+  if (auto s = txn_.follow_rename(base.id, remote.id, local.value().has_value() && !own); !s) return s;
+  if (own)  // a frozen body names the old URL's request; what is left is sent afresh
+    if (auto s = outbox_.abandon_sent(remote.id, "the rename reached the API, its answer did not"); !s) return s;
   counts_.renamed++;
   if (auto s = txn_.add_history({remote.id, "remote", "update", "id", base.id, remote.id}); !s) return s;
   Integration renamed_base = base;
