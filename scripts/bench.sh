@@ -1,21 +1,334 @@
 #!/usr/bin/env bash
-# Benchmark: time and peak memory of a first sync and of a no-op resync of N integrations
-# (default 10000) against the sandbox on loopback. Prints figures; asserts nothing.
-# Usage: scripts/bench.sh [N]   (after scripts/demo.sh or scripts/test.sh has built build/gigasync)
+# Benchmark (issue 8, point 7): seeds `gigasync sandbox` on loopback and prints, each figure
+# beside its reference and their ratio, then a markdown table for the README. Asserts nothing;
+# not part of CI. Needs curl, jq, sqlite3 and GNU time (/usr/bin/time).
+#
+# Usage: scripts/bench.sh [N ...]      sizes of the initial pull / no-op resync scenarios
+#                                      (default: 10000 100000; 1000000 only when asked: minutes)
+#   GIGASYNC_BIN    the gigasync binary (default: build/gigasync in this repository); it is
+#                   copied once at start, so a rebuild during the run does not mix versions
+#   BENCH_KEEP=1    keep the temporary directory (databases, logs) and print its path
+#
+# Scenarios (one function each):
+#   pull N       initial pull of N integrations, beside plain curl fetching the same pages at
+#                the same concurrency (4); then a no-op resync of the same N
+#   writer N     a loop of one-row UPDATEs (every ~50 ms) while `gigasync sync` applies a cycle
+#                in which all N objects changed; N = 100000 when selected, else the smallest N
+#   latency      10,000 integrations, 20 ms per request: concurrency 1 against 4
+#   push         1,000 local updates pushed with 20 ms per request at concurrency 4
 set -euo pipefail
-n=${1:-10000}
-bin="$(cd "$(dirname "$0")/.." && pwd)/build/gigasync"
-dir=$(mktemp -d)
-trap 'kill $sandbox 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$bin" sandbox --port 0 --seed "$n" >"$dir/sandbox.out" &
-sandbox=$!
-for _ in $(seq 50); do grep -q listening "$dir/sandbox.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/sandbox.out")
-printf 'sandbox-token\n' >"$dir/token"; chmod 600 "$dir/token"
-printf '[api]\nbase_url = "%s"\ntoken_file = "%s/token"\n[database]\npath = "%s/mirror.db"\n[log]\nlevel = "warn"\n' \
-  "$url" "$dir" "$dir" >"$dir/gigasync.toml"
-for run in "first sync" "no-op resync"; do
-  /usr/bin/time -f "$run of $n integrations: %e s wall, %U s user, %M KiB peak RSS" \
-    "$bin" sync -c "$dir/gigasync.toml"
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+src_bin=${GIGASYNC_BIN:-$repo/build/gigasync}
+readonly page_size=100 concurrency=4 latency_ms=20 push_n=1000 latency_n=10000
+
+if (($# == 0)); then set -- 10000 100000; fi
+sizes=()
+for n in "$@"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: sizes are positive integers, got '$n'" >&2; exit 64; }
+  sizes+=("$n")
 done
-echo "mirror rows: $(sqlite3 "$dir/mirror.db" 'SELECT count(*) FROM integrations'), history rows: $(sqlite3 "$dir/mirror.db" 'SELECT count(*) FROM integration_changes')"
+for tool in curl jq sqlite3 awk; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: needs $tool" >&2; exit 69; }
+done
+[[ -x /usr/bin/time ]] || { echo "bench.sh: needs GNU time at /usr/bin/time" >&2; exit 69; }
+[[ -x $src_bin ]] || { echo "bench.sh: no gigasync binary at $src_bin (set GIGASYNC_BIN)" >&2; exit 69; }
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/gigasync-bench.XXXXXX")
+pids=()  # sandboxes and background syncs started by this script
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null || true  # the children of a background `timed` subshell
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ ${BENCH_KEEP:-} == 1 ]]; then echo "bench.sh: kept $dir" >&2; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp "$src_bin" "$dir/gigasync"
+gs=$dir/gigasync
+# The token: generated, in 0600 files only (never on a command line).
+umask 077
+printf 'bench-%s-%s\n' "$RANDOM$RANDOM" "$$" >"$dir/token"
+printf 'Authorization: Token %s\n' "$(cat "$dir/token")" >"$dir/auth.header"
+chmod 600 "$dir/token" "$dir/auth.header"
+umask 022
+
+rows=()  # markdown table rows
+note() { printf '%s\n' "$*" >&2; }
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); printf '  %-34s %-14s %-24s %-8s %s\n' "$2" "$3" "$4" "$5" "$6"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
+fmt() { awk -v x="$1" -v d="${2:-2}" 'BEGIN { printf "%.*f", d, x }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+commas() { awk -v x="$1" 'BEGIN { s = sprintf("%d", x); o = ""; while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) } print s o }'; }
+
+# start_sandbox NAME ARGS...: runs `gigasync sandbox` on an ephemeral port; sets sb_pid, sb_url
+# (…/v2/) and sb_origin. Seeding 1,000,000 takes a while, hence the long wait.
+start_sandbox() {
+  local name=$1; shift
+  "$gs" sandbox --port 0 --token-file "$dir/token" "$@" >"$dir/$name.sandbox.out" 2>&1 &
+  sb_pid=$!
+  pids+=("$sb_pid")
+  local i
+  for ((i = 0; i < 3000; i++)); do
+    grep -q listening "$dir/$name.sandbox.out" 2>/dev/null && break
+    kill -0 "$sb_pid" 2>/dev/null || { cat "$dir/$name.sandbox.out" >&2; exit 70; }
+    sleep 0.1
+  done
+  sb_url=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$dir/$name.sandbox.out")
+  [[ -n $sb_url ]] || { echo "bench.sh: sandbox $name did not start" >&2; exit 70; }
+  sb_origin=${sb_url%/v2/}
+}
+stop_sandbox() { kill "$sb_pid" 2>/dev/null || true; wait "$sb_pid" 2>/dev/null || true; }
+
+# admin_faults JSON: changes the sandbox's faults at run time (token from the header file).
+admin_faults() {
+  curl -sf -H "@$dir/auth.header" -H 'Content-Type: application/json' -d "$1" "$sb_origin/_sandbox/faults/" >/dev/null
+}
+
+# write_config NAME [CONCURRENCY]: $dir/NAME.toml with the database $dir/NAME.db.
+write_config() {
+  {
+    printf '[api]\nbase_url = "%s"\ntoken_file = "%s/token"\n' "$sb_url" "$dir"
+    [[ -z ${2:-} ]] || printf 'concurrency = %s\n' "$2"
+    printf '[database]\npath = "%s/%s.db"\n[log]\nlevel = "warn"\n' "$dir" "$1"
+  } >"$dir/$1.toml"
+}
+
+# timed OUT CMD...: runs CMD under GNU time; sets t_wall, t_cpu (user+sys), t_rss (KiB), t_rc.
+timed() {
+  local out=$1; shift
+  t_rc=0
+  /usr/bin/time -o "$out" -f '%e %U %S %M' "$@" || t_rc=$?
+  read -r t_wall t_user t_sys t_rss < <(tail -n 1 "$out")
+  t_cpu=$(awk -v u="$t_user" -v s="$t_sys" 'BEGIN { printf "%.2f", u + s }')
+  if ((t_rc != 0)); then note "  !! exit status $t_rc: $*"; fi
+}
+
+sync_gs() { timed "$dir/$1.time" "$gs" sync -c "$dir/$1.toml" "${@:2}" 2>>"$dir/$1.stderr"; }
+last_run() { sqlite3 "$dir/$1.db" "SELECT $2 FROM sync_runs ORDER BY id DESC LIMIT 1"; }
+
+# Rows written, measured by the database itself: AFTER INSERT/UPDATE/DELETE triggers on every
+# mirror table count each row written (also an UPDATE that stores the same values), into a
+# table of their own. Added before the no-op resync and dropped after it; sync_runs is left
+# out (the run's own record is expected). A table rebuilt by the run loses its triggers: that
+# is reported as "table rebuilt".
+watched_tables=(integrations integration_base pending_changes conflicts integration_changes local_renames)
+arm_write_count() {
+  local t op sql="CREATE TABLE bench_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL);"
+  for t in "${watched_tables[@]}"; do
+    sql+="INSERT INTO bench_writes VALUES ('$t', 0);"
+    for op in INSERT UPDATE DELETE; do
+      sql+="CREATE TRIGGER bench_count_${t}_$op AFTER $op ON $t BEGIN UPDATE bench_writes SET n = n + 1 WHERE tbl = '$t'; END;"
+    done
+  done
+  sqlite3 -cmd '.timeout 30000' "$1" "$sql"
+}
+disarm_write_count() {  # prints "N" (rows written) or "N (details)"
+  local db=$1 triggers written detail
+  triggers=$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'bench_count_%'")
+  written=$(sqlite3 "$db" "SELECT total(n) FROM bench_writes" | awk '{ printf "%d", $1 }')
+  detail=$(sqlite3 -separator '=' "$db" "SELECT tbl, n FROM bench_writes WHERE n > 0" | paste -sd, -)
+  local t op sql="DROP TABLE bench_writes;"
+  for t in "${watched_tables[@]}"; do
+    for op in INSERT UPDATE DELETE; do sql+="DROP TRIGGER IF EXISTS bench_count_${t}_$op;"; done
+  done
+  sqlite3 -cmd '.timeout 30000' "$db" "$sql"
+  if ((triggers != ${#watched_tables[@]} * 3)); then detail+="${detail:+, }table rebuilt: triggers lost"; fi
+  echo "$written${detail:+ ($detail)}"
+}
+
+# curl_pages N NAME: plain curl fetching the N/100 list pages, round-robin over 4 parallel curl
+# processes (each reusing its connection, as gigasync's 4 transfers do), gzip like gigasync,
+# bodies discarded. Sets c_wall, c_cpu.
+curl_pages() {
+  local n=$1 name=$2 pages=$(( ($1 + page_size - 1) / page_size )) w p
+  for ((w = 0; w < concurrency; w++)); do
+    printf 'silent\nshow-error\nfail\nheader = "@%s"\nheader = "Accept-Encoding: gzip"\ncompressed\nwrite-out = "%%{http_code}\\n"\n' \
+      "$dir/auth.header" >"$dir/$name.curl$w"
+  done
+  for ((p = 1; p <= pages; p++)); do
+    printf 'url = "%sintegrations/?page=%d&page_size=%d"\noutput = "/dev/null"\n' "$sb_url" "$p" "$page_size" \
+      >>"$dir/$name.curl$(( (p - 1) % concurrency ))"
+  done
+  for ((w = 0; w < concurrency; w++)); do echo "$dir/$name.curl$w"; done >"$dir/$name.curl.list"
+  timed "$dir/$name.curl.time" xargs -P "$concurrency" -n 1 curl -K <"$dir/$name.curl.list" >"$dir/$name.curl.codes"
+  local ok
+  ok=$(grep -c '^200$' "$dir/$name.curl.codes" || true)
+  ((ok == pages)) || note "  !! curl: $ok of $pages pages answered 200"
+  c_wall=$t_wall c_cpu=$t_cpu
+}
+
+rss_ref=""  # peak RSS of the smallest initial pull: the reference for the others
+declare -A pull_db=()
+
+# --- scenario: initial pull of N and a no-op resync of N ------------------------------------
+scenario_pull() {
+  local n=$1 name=pull$1
+  note "== initial pull and no-op resync of $(commas "$n") integrations"
+  start_sandbox "$name" --seed "$n"
+  write_config "$name"
+  curl_pages "$n" "$name"
+  sync_gs "$name"
+  local p_wall=$t_wall p_cpu=$t_cpu p_rss=$t_rss
+  local inserted
+  inserted=$(last_run "$name" "status || ' ' || inserted")
+  [[ $inserted == "ok $n" ]] || note "  !! initial pull: sync_runs says '$inserted', expected 'ok $n'"
+  [[ -n $rss_ref ]] || rss_ref=$p_rss
+  local label
+  label="Initial pull, $(commas "$n")"
+  row "$label" "wall" "$(fmt "$p_wall") s" "curl $(fmt "$c_wall") s" "$(ratio "$p_wall" "$c_wall")" "≤ 1.2× curl"
+  row "$label" "CPU (user+sys)" "$(fmt "$p_cpu") s" "curl $(fmt "$c_cpu") s" "$(ratio "$p_cpu" "$c_cpu")" \
+    "≤ $(fmt "$(awk -v n="$n" 'BEGIN { print 1.3 * n / 100000 }')") s (1.3 s per 100k)"
+  row "$label" "objects/s" "$(commas "$(awk -v n="$n" -v w="$p_wall" 'BEGIN { printf "%d", n / w }')")" \
+    "curl $(commas "$(awk -v n="$n" -v w="$c_wall" 'BEGIN { printf "%d", n / w }')")" \
+    "$(ratio "$c_wall" "$p_wall")" "≥ 0.83× curl"
+  row "$label" "peak RSS" "$(mb "$p_rss") MB" "$(mb "$rss_ref") MB (N=$(commas "${sizes_sorted[0]}"))" \
+    "$(ratio "$p_rss" "$rss_ref")" "≤ 64 MB, ≤ 1.25×"
+
+  arm_write_count "$dir/$name.db"
+  local runs_before
+  runs_before=$(sqlite3 "$dir/$name.db" "SELECT count(*) FROM sync_runs")
+  sync_gs "$name"
+  local written counters runs_after
+  written=$(disarm_write_count "$dir/$name.db")
+  counters=$(last_run "$name" "status || ': ' || inserted || '+' || updated || '+' || deleted")
+  runs_after=$(sqlite3 "$dir/$name.db" "SELECT count(*) FROM sync_runs")
+  label="No-op resync, $(commas "$n")"
+  row "$label" "CPU (user+sys)" "$(fmt "$t_cpu") s" "initial pull $(fmt "$p_cpu") s" "$(ratio "$t_cpu" "$p_cpu")" "≤ 0.3×"
+  row "$label" "rows written" "$written" "sync_runs $counters" "–" "0"
+  row "$label" "peak RSS" "$(mb "$t_rss") MB" "initial pull $(mb "$p_rss") MB" "$(ratio "$t_rss" "$p_rss")" "≤ 64 MB"
+  note "  (no-op resync wall $(fmt "$t_wall") s; sync_runs rows $runs_before -> $runs_after)"
+  pull_db[$n]=$dir/$name.db
+  stop_sandbox
+}
+
+# --- scenario: a writer's wait while a pull applies N changes --------------------------------
+# The sandbox is started with the same data as the initial pull (same --seed, default
+# --data-seed), so that mirror is reused; then every object is changed through the sandbox's
+# admin API (PUT /_sandbox/integrations/ID/ with city + " ~"), so the pull applies N updates.
+scenario_writer() {
+  local n=$1 name=writer$1
+  note "== a one-row UPDATE every ~50 ms while a pull applies $(commas "$n") changes"
+  start_sandbox "$name" --seed "$n"
+  write_config "$name"
+  if [[ -n ${pull_db[$n]:-} ]]; then
+    sqlite3 "${pull_db[$n]}" ".backup '$dir/$name.db'"
+  else
+    sync_gs "$name"
+  fi
+  # Change every object on the sandbox: one curl process, keep-alive, the token from a file.
+  curl -sf -H "@$dir/auth.header" "$sb_origin/_sandbox/integrations/" |
+    jq -r --arg o "$sb_origin" --arg h "@$dir/auth.header" '.[] | .city = ((.city // "") + " ~") |
+      "url = \("\($o)/_sandbox/integrations/\(.id)/" | tojson)\noutput = \"/dev/null\"\nrequest = \"PUT\"\nheader = \($h | tojson)\nheader = \"Content-Type: application/json\"\ndata-binary = \(tojson | tojson)\nwrite-out = \"%{http_code}\\n\"\nnext"' |
+    sed '$d' >"$dir/$name.put"
+  local t0 t1 changed
+  t0=$(date +%s.%N)
+  changed=$(curl -s -K "$dir/$name.put" | grep -c '^200$' || true)
+  t1=$(date +%s.%N)
+  rm -f "$dir/$name.put"
+  note "  changed $changed of $n objects on the sandbox in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s"
+
+  # The writer: one sqlite3 process with a 30 s busy timeout (a long-lived connection, as an
+  # application has), fed one statement every ~50 ms; each UPDATE is timed inside SQLite, from
+  # just before to just after it (the wait for the write lock included), in ms.
+  local target now="SELECT printf('%.1f', (julianday('now') - 2440587.5) * 86400000.0);"
+  target=$(sqlite3 "$dir/$name.db" "SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1")
+  local update="UPDATE integrations SET city = city WHERE id = '${target//\'/\'\'}';"
+  (sync_gs "$name"; echo "$t_wall $t_cpu $t_rss $t_rc" >"$dir/$name.sync") &
+  local sync_pid=$!
+  pids+=("$sync_pid")
+  {
+    while kill -0 "$sync_pid" 2>/dev/null; do
+      printf '%s\n%s\n%s\n' "$now" "$update" "$now"
+      sleep 0.05
+    done
+  } | sqlite3 -cmd '.timeout 30000' "$dir/$name.db" >"$dir/$name.stamps" 2>"$dir/$name.writer-errors" || true
+  wait "$sync_pid" || true
+  awk 'NR % 2 == 1 { t0 = $1 } NR % 2 == 0 { printf "%.1f\n", $1 - t0 }' "$dir/$name.stamps" >"$dir/$name.waits"
+  local errors
+  errors=$(grep -c . "$dir/$name.writer-errors" || true)
+  ((errors == 0)) || note "  !! the writer's UPDATE failed: $(head -n 3 "$dir/$name.writer-errors")"
+  local s_wall s_cpu s_rss s_rc
+  read -r s_wall s_cpu s_rss s_rc <"$dir/$name.sync"
+  ((s_rc == 0)) || note "  !! the pull under the writer exited $s_rc"
+  local applied
+  applied=$(last_run "$name" "status || ': ' || inserted || '+' || updated || '+' || deleted")
+  local samples max p99 median
+  samples=$(wc -l <"$dir/$name.waits")
+  read -r max p99 median < <(sort -n "$dir/$name.waits" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "– – –"; exit }
+    i = int(NR * 0.99); if (i < NR * 0.99) i++  # nearest rank
+    printf "%.0f %.0f %.0f\n", v[NR], v[i], v[int((NR + 1) / 2)] }')
+  local label
+  label="Writer during a pull of $(commas "$n") changes"
+  row "$label" "UPDATE wait, max" "$max ms" "target 250 ms" "$(ratio "$max" 250)" "≤ 250 ms"
+  row "$label" "UPDATE wait, p99" "$p99 ms" "target 250 ms" "$(ratio "$p99" 250)" "≤ 250 ms"
+  note "  $samples UPDATEs (median $median ms), $errors failed; the pull: $(fmt "$s_wall") s wall, $(fmt "$s_cpu") s CPU," \
+       "$(mb "$s_rss") MB, sync_runs $applied"
+  stop_sandbox
+}
+
+# --- scenario: 20 ms per request, concurrency 1 against 4; then the push of 1,000 updates ----
+scenario_latency() {
+  local n=$latency_n name=latency
+  note "== pull of $(commas "$n") with $latency_ms ms per request: concurrency 1 and $concurrency"
+  start_sandbox "$name" --seed "$n" --latency-ms "$latency_ms" --request-log "$dir/$name.requests"
+  write_config "${name}_c1" 1
+  write_config "${name}_c$concurrency" "$concurrency"
+  sync_gs "${name}_c1"
+  local w1=$t_wall
+  sync_gs "${name}_c$concurrency"
+  local w4=$t_wall pages=$(( (n + page_size - 1) / page_size ))
+  local label
+  label="Pull of $(commas "$n"), $latency_ms ms latency"
+  row "$label" "wall, concurrency 1" "$(fmt "$w1") s" "ideal $(fmt "$(awk -v p="$pages" -v l="$latency_ms" 'BEGIN { print p * l / 1000 }')") s" \
+    "$(ratio "$w1" "$(awk -v p="$pages" -v l="$latency_ms" 'BEGIN { print p * l / 1000 }')")" "–"
+  row "$label" "wall, concurrency $concurrency" "$(fmt "$w4") s" "concurrency 1 $(fmt "$w1") s" "$(ratio "$w1" "$w4") faster" "≥ 3× faster"
+}
+
+scenario_push() {  # reuses the concurrency-4 mirror and the sandbox of scenario_latency
+  local name=latency_c$concurrency
+  note "== push of $(commas "$push_n") local updates with $latency_ms ms per request, concurrency $concurrency"
+  sqlite3 -cmd '.timeout 30000' "$dir/$name.db" \
+    "UPDATE integrations SET city = coalesce(city, '') || ' ~' WHERE id IN
+       (SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT $push_n)"
+  local queued before
+  queued=$(sqlite3 "$dir/$name.db" "SELECT count(*) FROM pending_changes WHERE state = 'pending'")
+  ((queued == push_n)) || note "  !! $queued changes queued, expected $push_n (seed too small?)"
+  before=$(wc -l <"$dir/latency.requests")
+  sync_gs "$name" --push-only
+  sleep 0.2  # the request log is written after each answer
+  local gets writes left ideal
+  gets=$(tail -n +"$((before + 1))" "$dir/latency.requests" | grep -c '"method":"GET"' || true)
+  writes=$(tail -n +"$((before + 1))" "$dir/latency.requests" | grep -Ec '"method":"(PATCH|PUT|POST|DELETE)"' || true)
+  left=$(sqlite3 "$dir/$name.db" "SELECT count(*) FROM pending_changes WHERE state <> 'done'")
+  ideal=$(awk -v n="$push_n" -v l="$latency_ms" -v c="$concurrency" 'BEGIN { print 2 * n * l / c / 1000 }')
+  row "Push of $(commas "$push_n") updates, $latency_ms ms latency" "wall, concurrency $concurrency" "$(fmt "$t_wall") s" \
+    "ideal $(fmt "$ideal") s" "$(ratio "$t_wall" "$ideal")" "≤ 1.5×"
+  note "  requests made: $gets GET + $writes writes (ideal counts $push_n + $push_n); CPU $(fmt "$t_cpu") s;" \
+       "$left changes not done afterwards"
+  stop_sandbox
+}
+
+mapfile -t sizes_sorted < <(printf '%s\n' "${sizes[@]}" | sort -n | uniq)
+writer_n=${sizes_sorted[0]}
+for n in "${sizes_sorted[@]}"; do ((n == 100000)) && writer_n=100000; done
+
+note "gigasync benchmark: $("$gs" --version 2>&1 | head -n 1), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
+     "sizes ${sizes_sorted[*]}, page_size $page_size, concurrency $concurrency"
+for n in "${sizes_sorted[@]}"; do scenario_pull "$n"; done
+scenario_writer "$writer_n"
+scenario_latency
+scenario_push
+
+echo
+echo "\`scripts/bench.sh ${sizes_sorted[*]}\` — $("$gs" --version 2>&1 | head -n 1), sandbox on loopback, $(nproc) cores," \
+     "load average at the end $(cut -d' ' -f1-3 /proc/loadavg):"
+echo
+echo "| scenario | figure | gigasync | reference | ratio | target |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

@@ -22,6 +22,8 @@ struct ApiSettings {
   std::string integration_id;  // "" = no Integration-ID header
   int max_retries = 5;
   int page_size = 100;
+  // Longest response body read (api.max_body_bytes); a longer one is an Error(data), not retried.
+  long long max_body_bytes = http::kDefaultMaxBodyBytes;
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30000};
 };
@@ -47,7 +49,8 @@ class ApiClient {
   // Sends one request with retries on 429, 5XX, timeouts and connection failures (same body and
   // Idempotency-Key each time). Returns the final reply for 2XX and 4XX other than 401/403.
   // Errors: 401/403 → auth; 3XX → config (with a hint about base_url); a URL on another origin →
-  // data (nothing is sent); retries exhausted → unavailable; stop requested → unavailable.
+  // data (nothing is sent); a body over max_body_bytes → data (at once, no retry); retries
+  // exhausted → unavailable; stop requested → unavailable.
   // `validate` (optional) checks a 2XX body; a failing body is retried like a 5XX and, when the
   // retries run out, its Error (ExitCode::data) is returned.
   using Validator = std::function<Status(const std::string& body)>;
@@ -71,6 +74,8 @@ class ApiClient {
  private:
   Result<ApiReply> send_once_with_retries(const std::string& method, const std::string& url, const std::string& body,
                                          const std::string& key, const Validator& validate);
+  // Why an outcome's body is over max_body_bytes, or nullopt when it is not.
+  std::optional<std::string> oversized(const http::Outcome& outcome) const;
   std::unique_ptr<http::Transport> acquire();
   void release(std::unique_ptr<http::Transport> t);
   http::Request build(const std::string& method, const std::string& url, const std::string& body,

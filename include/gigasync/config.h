@@ -19,11 +19,16 @@ struct ApiConfig {
   int concurrency = 4;         // 1..64
   int timeout_s = 30;          // 1..3600
   int max_retries = 5;         // 0..100
+  // Allow a plain http:// base_url to a host that is not loopback (the token would cross the
+  // network unencrypted). Loopback (127.0.0.0/8, localhost, ::1) is always allowed.
+  bool allow_insecure_http = false;
+  int max_body_bytes = 8 * 1024 * 1024;  // 1024..1 GiB: longest response body read (api.max_body_bytes)
   bool operator==(const ApiConfig&) const = default;
 };
 
 struct DatabaseConfig {
   std::string path = "/var/lib/gigasync/mirror.db";
+  int keep_history_days = 90;  // >= 0; 0 keeps history, run records and settled changes forever
   bool operator==(const DatabaseConfig&) const = default;
 };
 
@@ -34,6 +39,11 @@ struct SyncConfig {
   double max_delete_fraction = 0.2;  // 0..1
   int min_delete_guard = 10;         // >= 0: deletions at or under this count are never refused
   double push_delay_s = 2;           // >= 0
+  // Daemon: while cycles fail, the wait between them doubles from interval_s up to this (>= 1).
+  int max_backoff_s = 3600;
+  // Daemon: a cycle running longer than this is taken as hung and the systemd watchdog is no
+  // longer fed, so systemd restarts the daemon. 0: 4 × api.timeout_s × (api.max_retries + 1).
+  int cycle_deadline_s = 0;
   bool operator==(const SyncConfig&) const = default;
 };
 
@@ -76,7 +86,7 @@ std::string config_path(const std::optional<std::string>& explicit_path);
 
 // Loads the file (a missing file is an error only when it was named explicitly or by
 // GIGASYNC_CONFIG; otherwise the defaults are used), then applies the environment overrides
-// GIGAPAY_BASE_URL and GIGASYNC_DB.
+// GIGAPAY_BASE_URL and GIGASYNC_DB, then check_transport_security().
 Result<Config> load_config(const std::optional<std::string>& explicit_path);
 
 // The token: $GIGAPAY_TOKEN, else $CREDENTIALS_DIRECTORY/gigapay-token, else api.token_file.
@@ -85,6 +95,18 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path);
 Result<Secret> load_token(Config& cfg);
 
 const char* to_string(ConflictPolicy p);
+
+// sync.cycle_deadline_s, or its default when 0: 4 × api.timeout_s × (api.max_retries + 1)
+// (720 s with the defaults: four times the longest one request may take with its retries).
+int cycle_deadline_s(const Config& cfg);
+
+// True when the host of `base_url` is loopback: localhost, 127.0.0.0/8 or ::1 (also as an
+// IPv4-mapped ::ffff:127.x.y.z).
+bool is_loopback_url(const std::string& base_url);
+
+// Refuses (ExitCode::config) a plain http:// base_url whose host is not loopback unless
+// api.allow_insecure_http is set: the token would cross the network in clear text.
+Status check_transport_security(const Config& cfg);
 
 // Checks an API base URL (http:// or https://, a host, no whitespace, query or fragment) and
 // returns it with a lower-case scheme and ending with '/'; std::nullopt when it is unusable.

@@ -2,7 +2,7 @@
 // `gigasync daemon`: a sync cycle every sync.interval_s (± sync.jitter_s), a push-only cycle
 // sync.push_delay_s after a local edit of the mirror by any process, systemd notify
 // (READY=1, STATUS=, WATCHDOG=1, STOPPING=1) and signals:
-//   SIGTERM/SIGINT  finish the request in flight, commit, exit 0
+//   SIGTERM/SIGINT  finish the request in flight, commit (a cut-short run is `interrupted`), exit 0
 //   SIGHUP          reload the configuration (a bad one is refused and the old one kept)
 //   SIGUSR1         run a full cycle now
 // Every cycle holds the database's CycleLock, so the daemon and `gigasync sync` take turns.
@@ -27,7 +27,10 @@ struct Deps {
 // Runs the daemon until SIGTERM or SIGINT (returns 0) or a fatal error, which is logged at
 // ERROR and returned as its exit code: 78 bad config or token, 77 token refused by the API,
 // 64 usage, 73/70 when the database can not be opened. While the API is unreachable the daemon
-// keeps running and retries with exponential backoff (capped at sync.interval_s).
+// keeps running and retries with exponential backoff (from sync.interval_s up to
+// sync.max_backoff_s, with jitter). With systemd's watchdog on, WATCHDOG=1 is sent only while the
+// main loop makes progress: a cycle running past sync.cycle_deadline_s stops it, and systemd
+// restarts the daemon.
 // REQUIRES: called from the main thread before any other thread is started (it blocks the
 // handled signals, and threads started later inherit that mask).
 int run(const Deps& deps);

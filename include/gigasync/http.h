@@ -31,7 +31,8 @@ struct Response {
   std::string header(std::string_view name) const;
 };
 
-enum class FailureKind { timeout, connection, other };
+// too_large: the body passed TransportOptions::max_body_bytes and reading stopped there.
+enum class FailureKind { timeout, connection, other, too_large };
 
 struct TransportFailure {
   FailureKind kind = FailureKind::other;
@@ -53,9 +54,15 @@ class Transport {
   virtual Outcome perform(const Request& request) = 0;
 };
 
+// The default cap on one response body (api.max_body_bytes): 8 MiB.
+inline constexpr long long kDefaultMaxBodyBytes = 8LL * 1024 * 1024;
+
 struct TransportOptions {
   std::chrono::seconds timeout{30};
   std::string user_agent = "gigasync";
+  // A response body longer than this (after decompression) is not read further: the request
+  // fails with FailureKind::too_large as soon as the cap is passed.
+  long long max_body_bytes = kDefaultMaxBodyBytes;
 };
 
 std::unique_ptr<Transport> make_curl_transport(const TransportOptions& options);

@@ -1,6 +1,7 @@
 #pragma once
 // The Integration object as the API sends it, and its JSON form.
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,5 +47,10 @@ struct Integration {
 
   bool operator==(const Integration&) const = default;
 };
+
+// A stable 64-bit hash (FNV-1a) of everything but the id: type and the mutable fields, nulls
+// distinct from "". Equal content gives an equal hash, so an unchanged object is recognised
+// without reading its stored row, and a renamed one by its content. REQUIRES: metadata canonical.
+std::int64_t content_hash(const Integration& o);
 
 }  // namespace gigasync

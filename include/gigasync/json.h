@@ -11,6 +11,12 @@
 
 namespace gigasync::json {
 
+// Limits on what the API (or the outbox) may hand over, checked before memory is spent on it.
+// Deepest nesting of objects and arrays in any JSON text read (metadata is any object).
+inline constexpr int kMaxDepth = 64;
+// Most integrations a page's `count` may claim; more is an Error(data) naming the page.
+inline constexpr long long kMaxCount = 10'000'000;
+
 struct IntegrationPage {
   long long count = 0;
   std::optional<std::string> next;
@@ -19,6 +25,7 @@ struct IntegrationPage {
 };
 
 // A list page: {"count": int, "next": string|null, "previous": string|null, "results": [object...]}.
+// A count over kMaxCount, or nesting deeper than kMaxDepth, is an Error(data) too.
 Result<IntegrationPage> parse_page(std::string_view body, std::string_view where);
 
 // One integration object (e.g. the answer to GET/PATCH/PUT/POST).

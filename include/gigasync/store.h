@@ -16,7 +16,7 @@ namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.
@@ -90,12 +90,22 @@ struct StatusCounts {
   std::string last_run_started, last_run_finished, last_success;
 };
 
+// How Store::open treats the file.
+enum class OpenMode {
+  create,     // read-write: a missing file (and folder) is created and the schema migrated forward
+  read_only,  // for commands that only read: a missing file is refused, nothing is ever written
+};
+
 class Store {
  public:
   // Opens (creating the file and its folder when missing), sets WAL and a busy timeout,
   // and migrates the schema forward. Errors: cant_create when the file can not be opened or
-  // written; software when the file's schema is newer than this build.
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  // written or is not a SQLite database; software when its schema is newer than this build (it is
+  // never downgraded).
+  // OpenMode::read_only also refuses a missing file and a schema that needs migrating; a
+  // read-only folder is read with SQLite's immutable mode. $GIGASYNC_TEST_MAX_PAGE_COUNT (a
+  // test knob) caps the file at that many pages, to make a "disk full" on demand.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode = OpenMode::create);
   ~Store();
 
   const std::string& path() const { return path_; }
@@ -105,6 +115,15 @@ class Store {
 
   Result<long long> begin_run(const std::string& mode);
   Status finish_run(const RunRecord& r);
+  // (src/store/runs.cpp) Marks every run still `running` as `abandoned` (finished_at now, an
+  // error saying why) and returns how many there were. REQUIRES: the caller holds the
+  // CycleLock, so such a row belongs to a process that died in its cycle (it can not be running).
+  Result<long long> abandon_dead_runs();
+  // The id of the newest run, 0 when there is none.
+  Result<long long> last_run_id();
+  // Marks the runs after `after_id` as `interrupted` (a stop signal cut the cycle short),
+  // putting `why` before the error they recorded. What they settled stays committed.
+  Status mark_interrupted(long long after_id, const std::string& why);
   Result<StatusCounts> status_counts();
 
   // A write transaction (BEGIN IMMEDIATE) whose writes to `integrations` are not captured as
@@ -161,6 +180,11 @@ class Store {
   // Ids of integrations whose oldest active outbox row is pending or in flight (push candidates).
   Result<std::vector<std::string>> integrations_with_pending();
 
+  // After a cycle: history, run records, settled outbox rows and resolved conflicts older than
+  // `keep_history_days` are deleted (0 keeps everything), then the WAL is checkpointed (its file
+  // is kept under journal_size_limit). Returns how many rows were deleted.
+  Result<long long> maintain(int keep_history_days);
+
   SQLite::Database& db() { return *db_; }
   // A prepared statement kept for reuse (reset, bindings cleared). Hot paths use it: preparing an
   // INSERT into `integrations` compiles its triggers each time.
@@ -171,6 +195,46 @@ class Store {
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+// The pull's staging area: TEMP tables on the store's connection (outside the mirror's file, so
+// staging never holds the mirror's write lock). Pages are added as they arrive; an object whose
+// content hash equals its base row's is only marked seen. Nothing here is visible to other
+// connections; apply_plain() writes the staged rows in the caller's transaction.
+class PullStage {
+ public:
+  // Creates (or empties) the staging tables. REQUIRES: no transaction open on the store.
+  static Result<std::unique_ptr<PullStage>> open(Store& store);
+  ~PullStage();
+
+  struct PageOutcome {
+    long long staged = 0;                 // new or changed objects
+    std::vector<std::string> duplicates;  // ids this pass had seen already (page drift)
+  };
+  // One page, in one short transaction on the staging tables.
+  Result<PageOutcome> add_page(const std::vector<Integration>& objects);
+
+  Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
+  Result<long long> base_count();                          // rows in the base (the mirror's size)
+  Result<long long> staged_count();
+  Result<std::vector<Integration>> staged(long long after_rowid, int limit, long long& last_rowid);
+  // Staged objects that are new to the base and have `hash` (a renamed object's content).
+  Result<std::vector<Integration>> new_with_hash(std::int64_t hash);
+  Result<std::optional<Integration>> staged_one(const std::string& id);
+  Status unstage(const std::string& id);
+
+  struct Applied {
+    long long inserted = 0, updated = 0;
+  };
+  // Writes every staged object with no active change to the mirror and the base, with history
+  // (no history when `first_load`: the run row records a new mirror's first pull). REQUIRES:
+  // inside `txn`. Returns the ids of staged objects that have active changes (merged one by one).
+  Result<Applied> apply_plain(Store::Txn& txn, bool first_load, std::vector<std::string>& with_changes);
+
+ private:
+  explicit PullStage(Store& store) : store_(store) {}
+  Store& store_;
+  std::vector<bool> seen_;  // base rowids listed by this pass
 };
 
 // The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.

@@ -35,7 +35,7 @@ int run_cli(int argc, char** argv) {
   sync->add_option("--wait", sync_flags.wait_s, "Wait up to SECONDS for another cycle to finish (default: exit 75 at once)")
       ->check(CLI::NonNegativeNumber);
   sync->add_flag("--force-deletes", sync_flags.force_deletes, "Apply remote deletions above sync.max_delete_fraction");
-  sync->callback([&] { action = [&] { return cli::cmd_sync(common, sync_flags); }; });
+  sync->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_sync(common, sync_flags); }); }; });
 
   auto* daemon = app.add_subcommand("daemon", "Run cycles every sync.interval_s and push local edits quickly (systemd)");
   add_common(daemon, common, false);
@@ -63,11 +63,11 @@ int run_cli(int argc, char** argv) {
   auto* cr = changes->add_subcommand("retry", "Queue a failed change again (with a new idempotency key)");
   cr->add_option("ID", id)->required();
   cr->fallthrough();
-  cr->callback([&] { action = [&] { return cli::cmd_changes_retry(common, id); }; });
+  cr->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_changes_retry(common, id); }); }; });
   auto* cd = changes->add_subcommand("discard", "Drop a change and put the row back to its base");
   cd->add_option("ID", id)->required();
   cd->fallthrough();
-  cd->callback([&] { action = [&] { return cli::cmd_changes_discard(common, id); }; });
+  cd->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_changes_discard(common, id); }); }; });
 
   std::string keep;
   auto* conflicts = app.add_subcommand("conflicts", "Fields changed on both sides");
@@ -87,7 +87,7 @@ int run_cli(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"local", "remote"}));
   kr->fallthrough();
-  kr->callback([&] { action = [&] { return cli::cmd_conflicts_resolve(common, id, keep); }; });
+  kr->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_conflicts_resolve(common, id, keep); }); }; });
 
   auto* verify = app.add_subcommand("verify", "Compare the mirror with a fresh listing, field by field (0 equal, 1 not)");
   add_common(verify, common, true);

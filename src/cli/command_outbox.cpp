@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "gigasync/cancel.h"
 #include "gigasync/outbox.h"
 #include "gigasync/sync.h"
 
@@ -21,6 +22,8 @@ Result<Locked> open_locked(const CommonFlags& common) {
   auto ctx = make_context(common, false);
   if (!ctx) return ctx.error();
   auto lock = CycleLock::acquire(ctx->config.database.path, 30);
+  if (!lock && stop_requested())
+    return make_error(lock.error().code, "interrupted by " + stop_signal_name() + " while waiting for the cycle lock");
   if (!lock) return lock.error();
   return Locked{std::move(ctx.value()), std::move(lock.value())};
 }
@@ -28,7 +31,7 @@ Result<Locked> open_locked(const CommonFlags& common) {
 }  // namespace
 
 int cmd_changes_list(const CommonFlags& common, bool all) {
-  auto ctx = make_context(common, false);
+  auto ctx = make_context(common, false, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());
   auto changes = ctx->store->list_changes(all);
   if (!changes) return fail(changes.error());
@@ -47,7 +50,7 @@ int cmd_changes_list(const CommonFlags& common, bool all) {
 }
 
 int cmd_changes_show(const CommonFlags& common, long long id) {
-  auto ctx = make_context(common, false);
+  auto ctx = make_context(common, false, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());
   auto c = ctx->store->get_change(id);
   if (!c) return fail(c.error());
@@ -81,7 +84,7 @@ int cmd_changes_discard(const CommonFlags& common, long long id) {
 }
 
 int cmd_conflicts_list(const CommonFlags& common, bool all) {
-  auto ctx = make_context(common, false);
+  auto ctx = make_context(common, false, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());
   auto list = ctx->store->list_conflicts(all);
   if (!list) return fail(list.error());
@@ -98,7 +101,7 @@ int cmd_conflicts_list(const CommonFlags& common, bool all) {
 }
 
 int cmd_conflicts_show(const CommonFlags& common, long long id) {
-  auto ctx = make_context(common, false);
+  auto ctx = make_context(common, false, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());
   auto k = ctx->store->get_conflict(id);
   if (!k) return fail(k.error());

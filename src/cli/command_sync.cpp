@@ -5,26 +5,50 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "gigasync/cancel.h"
 #include "gigasync/json.h"
 #include "gigasync/metrics.h"
 #include "gigasync/sync.h"
 
 namespace gigasync::cli {
+namespace {
+
+// A stop signal cut the cycle short: a failed cycle, or changes left unpushed.
+bool cut_short(const Result<SyncReport>& report) { return stop_requested() && (!report || report->unpushed > 0); }
+
+// Records the runs this process started (ids after `before`) as `interrupted` and says so.
+void record_interruption(Store& store, long long before) {
+  std::string why = "interrupted by " + stop_signal_name();
+  if (auto s = store.mark_interrupted(before, why); !s) spdlog::error("{}", s.error().message);
+  spdlog::warn("sync {}: what was settled is committed; changes not sent wait with their keys for the next run",
+               why);
+}
+
+}  // namespace
 
 int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
   auto ctx = make_context(common, true);
   if (!ctx) return fail(ctx.error());
   auto lock = CycleLock::acquire(ctx->config.database.path, flags.wait_s);
+  if (!lock && stop_requested()) {
+    spdlog::warn("sync interrupted by {} before its cycle started", stop_signal_name());
+    return static_cast<int>(lock.error().code);
+  }
   if (!lock) return fail(lock.error());
   SyncOptions options;
   options.pull = !flags.push_only;
   options.push = !flags.pull_only;
   options.dry_run = flags.dry_run;
   options.force_deletes = flags.force_deletes;
+  auto before = ctx->store->last_run_id();
+  if (!before) return fail(before.error());
   auto report = run_cycle(ctx->config, *ctx->store, *ctx->api, options);
+  bool interrupted = cut_short(report);
+  if (interrupted && !flags.dry_run) record_interruption(*ctx->store, before.value());
   if (!report) {
     write_metrics(ctx->config, *ctx->store, nullptr);
-    spdlog::error("{}", report.error().message);  // through the logger: JSON lines stay JSON
+    if (interrupted) spdlog::info("{}", report.error().message);
+    else spdlog::error("{}", report.error().message);  // through the logger: JSON lines stay JSON
     return static_cast<int>(report.error().code);
   }
   if (flags.dry_run) {
@@ -54,7 +78,7 @@ std::string seconds_between(const std::string& a, const std::string& b, SQLite::
 int cmd_status(const CommonFlags& common, bool as_json) {
   auto cfg = load(common);
   if (!cfg) return fail(cfg.error());
-  auto store = open_store(cfg.value());
+  auto store = open_store(cfg.value(), OpenMode::read_only);
   if (!store) return fail(store.error());
   auto c = (*store)->status_counts();
   if (!c) return fail(c.error());
@@ -100,7 +124,7 @@ int cmd_status(const CommonFlags& common, bool as_json) {
 }
 
 int cmd_verify(const CommonFlags& common) {
-  auto ctx = make_context(common, true);
+  auto ctx = make_context(common, true, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());
   auto diffs = verify(ctx->config, *ctx->store, *ctx->api);
   if (!diffs) return fail(diffs.error());

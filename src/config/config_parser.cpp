@@ -139,6 +139,17 @@ KeyRule number_key(std::string_view section, std::string_view name, DoubleField 
           }};
 }
 
+using BoolField = bool& (*)(Config&);
+
+KeyRule bool_key(std::string_view section, std::string_view name, BoolField field) {
+  return {section, name, "true or false", false, [field](const toml::node& n, Config& c) {
+            const auto* v = n.as_boolean();
+            if (v == nullptr) return false;
+            field(c) = v->get();
+            return true;
+          }};
+}
+
 enum class Empty { allowed, refused };
 
 KeyRule string_key(std::string_view section, std::string_view name, StringField field, Empty empty) {
@@ -198,7 +209,11 @@ const std::vector<KeyRule>& key_table() {
       int_key("api", "concurrency", [](Config& c) -> int& { return c.api.concurrency; }, 1, 64),
       int_key("api", "timeout_s", [](Config& c) -> int& { return c.api.timeout_s; }, 1, 3600),
       int_key("api", "max_retries", [](Config& c) -> int& { return c.api.max_retries; }, 0, 100),
+      bool_key("api", "allow_insecure_http", [](Config& c) -> bool& { return c.api.allow_insecure_http; }),
+      int_key("api", "max_body_bytes", [](Config& c) -> int& { return c.api.max_body_bytes; }, 1024, 1 << 30),
       string_key("database", "path", [](Config& c) -> std::string& { return c.database.path; }, Empty::refused),
+      int_key("database", "keep_history_days", [](Config& c) -> int& { return c.database.keep_history_days; }, 0,
+              INT_MAX),
       int_key("sync", "interval_s", [](Config& c) -> int& { return c.sync.interval_s; }, 1, INT_MAX),
       int_key("sync", "jitter_s", [](Config& c) -> int& { return c.sync.jitter_s; }, 0, INT_MAX),
       choice_key("sync", "conflict_policy", kPolicies,
@@ -208,6 +223,8 @@ const std::vector<KeyRule>& key_table() {
       int_key("sync", "min_delete_guard", [](Config& c) -> int& { return c.sync.min_delete_guard; }, 0, INT_MAX),
       number_key("sync", "push_delay_s", [](Config& c) -> double& { return c.sync.push_delay_s; }, 0.0,
                  HUGE_VAL),
+      int_key("sync", "max_backoff_s", [](Config& c) -> int& { return c.sync.max_backoff_s; }, 1, INT_MAX),
+      int_key("sync", "cycle_deadline_s", [](Config& c) -> int& { return c.sync.cycle_deadline_s; }, 0, INT_MAX),
       choice_key("log", "level", kLevels, [](Config& c, std::size_t i) { c.log.level = std::string(kLevels[i]); }),
       choice_key("log", "format", kFormats,
                  [](Config& c, std::size_t i) { c.log.format = i == 0 ? LogFormat::text : LogFormat::json; }),
@@ -389,11 +406,13 @@ Result<Config> parse_config(const std::string& text, const std::string& origin) 
     }
   }
   if (!problems.empty()) {
-    // The first problem in the file, so that fixing errors top to bottom works.
-    const auto first = std::min_element(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
+    // Every problem, in file order (so fixing them top to bottom works), on one line.
+    std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
       return std::pair(a.at.line, a.at.column) < std::pair(b.at.line, b.at.column);
     });
-    return make_error(ExitCode::config, located(origin, first->at) + first->text);
+    std::string message;
+    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + located(origin, p.at) + p.text;
+    return make_error(ExitCode::config, message);
   }
   return cfg;
 }

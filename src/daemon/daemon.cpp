@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <optional>
 
 #include "daemon/notify.h"
@@ -21,10 +23,13 @@ namespace {
 
 constexpr Millis kTick{200};  // how often the change watch is polled while idle
 
+// How long the main loop may go without progress before the watchdog stops being fed.
+Millis deadline(const Config& cfg) { return Millis(cycle_deadline_s(cfg) * 1000LL); }
+
 class Loop {
  public:
-  Loop(const Deps& deps, Signals& signals, std::unique_ptr<Runtime> rt)
-      : deps_(deps), signals_(signals), rt_(std::move(rt)),
+  Loop(const Deps& deps, Signals& signals, Watchdog& watchdog, std::unique_ptr<Runtime> rt)
+      : deps_(deps), signals_(signals), watchdog_(watchdog), rt_(std::move(rt)),
         schedule_(rt_->config.sync, Clock::now(), static_cast<unsigned long long>(::getpid()) ^
                                                       static_cast<unsigned long long>(Clock::now().time_since_epoch().count())) {}
 
@@ -38,16 +43,21 @@ class Loop {
   std::optional<int> cycle(CycleKind kind);
   // Logs the result and plans the next cycle; returns an exit code when the error is fatal.
   std::optional<int> finish(CycleKind kind, const Result<SyncReport>& result);
+  // A stop request cut the cycle short (it failed, or left changes unpushed): its run, the one
+  // after run id `before`, is recorded as `interrupted`.
+  void record_interruption(const Result<SyncReport>& result, const Result<long long>& before);
   void log_next() const;
 
   const Deps& deps_;
   Signals& signals_;
+  Watchdog& watchdog_;
   std::unique_ptr<Runtime> rt_;
   Schedule schedule_;
 };
 
 int Loop::run() {
   while (!stop_requested()) {
+    watchdog_.beat();
     handle_signals();
     if (rt_->watch->poll()) {
       spdlog::debug("local edit noticed: pushing in {} s", rt_->config.sync.push_delay_s);
@@ -79,6 +89,7 @@ void Loop::reload() {
   } else {
     rt_ = std::move(rt.value());
     setup_logging(rt_->config.log);
+    watchdog_.set_deadline(deadline(rt_->config));
     schedule_.set_config(rt_->config.sync, Clock::now());
     spdlog::info("SIGHUP: configuration reloaded from {}",
                  rt_->config.source_path.empty() ? "defaults" : rt_->config.source_path);
@@ -88,7 +99,9 @@ void Loop::reload() {
 
 std::optional<int> Loop::cycle(CycleKind kind) {
   const Config& cfg = rt_->config;
-  auto lock = CycleLock::acquire(cfg.database.path, cfg.sync.interval_s);
+  // Waiting for another process's cycle is no progress either: at most half the deadline.
+  double wait_s = std::min<double>(cfg.sync.interval_s, cycle_deadline_s(cfg) / 2.0);
+  auto lock = CycleLock::acquire(cfg.database.path, wait_s);
   if (!lock) {
     if (stop_requested()) return std::nullopt;
     spdlog::warn("cycle skipped: {}", lock.error().message);
@@ -98,11 +111,21 @@ std::optional<int> Loop::cycle(CycleKind kind) {
   }
   SyncOptions options;
   options.pull = kind == CycleKind::full;
+  auto before = rt_->store->last_run_id();
+  watchdog_.beat();
   auto result = run_cycle(cfg, *rt_->store, *rt_->api, options);
+  watchdog_.beat();
+  record_interruption(result, before);
   write_metrics(cfg, *rt_->store, result ? &result.value() : nullptr);
   lock.value().reset();
   notify(status_assignment(cycle_status(result)));
   return finish(kind, result);
+}
+
+void Loop::record_interruption(const Result<SyncReport>& result, const Result<long long>& before) {
+  if (!stop_requested() || !before || (result && result->unpushed == 0)) return;
+  std::string why = std::string("interrupted by ") + (stop_signal().load() == SIGINT ? "SIGINT" : "SIGTERM");
+  if (auto s = rt_->store->mark_interrupted(before.value(), why); !s) spdlog::error("{}", s.error().message);
 }
 
 std::optional<int> Loop::finish(CycleKind kind, const Result<SyncReport>& result) {
@@ -133,18 +156,19 @@ void Loop::log_next() const {
 int run(const Deps& deps) {
   Signals signals;  // first: every thread started from here on has the signals blocked
   setup_logging(LogConfig{});
-  Watchdog watchdog;
+  Watchdog watchdog(deadline(Config{}));
   auto rt = build_runtime(deps);
   if (!rt) {
     spdlog::error("daemon not started: {}", rt.error().message);
     return static_cast<int>(rt.error().code);
   }
   setup_logging(rt.value()->config.log);
+  watchdog.set_deadline(deadline(rt.value()->config));
   const Config& cfg = rt.value()->config;
   spdlog::info("gigasync daemon started: database {}, API {}, a cycle every {} s (± {} s), pushes {} s after an edit",
                cfg.database.path, cfg.api.base_url, cfg.sync.interval_s, cfg.sync.jitter_s, cfg.sync.push_delay_s);
   notify("READY=1\n" + status_assignment("started; first sync cycle running"));
-  Loop loop(deps, signals, std::move(rt.value()));
+  Loop loop(deps, signals, watchdog, std::move(rt.value()));
   int code = loop.run();
   notify("STOPPING=1");
   if (code == 0) spdlog::info("gigasync daemon stopped");

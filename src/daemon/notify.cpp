@@ -52,9 +52,11 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
   return std::chrono::microseconds(static_cast<long long>(usec / 2));
 }
 
-Watchdog::Watchdog() {
+Watchdog::Watchdog(std::chrono::milliseconds deadline)
+    : last_beat_ms_(ticks(std::chrono::steady_clock::now())), deadline_ms_(deadline.count()) {
   if (auto every = watchdog_interval()) {
-    spdlog::debug("systemd watchdog on: WATCHDOG=1 every {} ms", every->count() / 1000);
+    spdlog::debug("systemd watchdog on: WATCHDOG=1 every {} ms while the main loop makes progress",
+                  every->count() / 1000);
     thread_ = std::thread([this, e = *every] { loop(e); });
   }
 }
@@ -68,10 +70,33 @@ Watchdog::~Watchdog() {
   if (thread_.joinable()) thread_.join();
 }
 
+long long Watchdog::ticks(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void Watchdog::beat() { last_beat_ms_.store(ticks(std::chrono::steady_clock::now())); }
+
+void Watchdog::set_deadline(std::chrono::milliseconds deadline) { deadline_ms_.store(deadline.count()); }
+
+bool Watchdog::progressing(std::chrono::steady_clock::time_point now) const {
+  return ticks(now) - last_beat_ms_.load() <= deadline_ms_.load();
+}
+
 void Watchdog::loop(std::chrono::microseconds every) {
   std::unique_lock lock(mu_);
+  bool stalled = false;
   while (!quit_) {
-    notify("WATCHDOG=1");
+    if (progressing(std::chrono::steady_clock::now())) {
+      if (stalled) spdlog::default_logger()->warn("the main loop is moving again: feeding the systemd watchdog");
+      stalled = false;
+      notify("WATCHDOG=1");
+    } else if (!stalled) {
+      stalled = true;
+      spdlog::default_logger()->error(
+          "no progress for over {} s (a cycle stuck past sync.cycle_deadline_s?): no longer feeding the systemd "
+          "watchdog, so systemd restarts the daemon",
+          deadline_ms_.load() / 1000);
+    }
     cv_.wait_for(lock, every, [this] { return quit_; });
   }
 }

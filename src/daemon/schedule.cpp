@@ -15,10 +15,25 @@ Millis jittered_interval(const SyncConfig& cfg, std::mt19937_64& rng) {
   return Millis(std::max(pick(rng), 1000LL));
 }
 
-Millis backoff_delay(int failures, const SyncConfig& cfg) {
-  long long cap = std::max(cfg.interval_s, 1) * 1000LL;
-  long long delay = 2000LL << std::clamp(failures - 1, 0, 20);
-  return Millis(std::min(delay, cap));
+Millis backoff_ceiling(const SyncConfig& cfg) {
+  return Millis(std::max({cfg.max_backoff_s, cfg.interval_s, 1}) * 1000LL);
+}
+
+Millis backoff_base(int failures, const SyncConfig& cfg) {
+  long long interval = std::max(cfg.interval_s, 1) * 1000LL;
+  long long ceiling = backoff_ceiling(cfg).count();
+  long long delay = interval;
+  for (int i = 1; i < failures && delay < ceiling; ++i) delay *= 2;  // ends within ~40 doublings
+  return Millis(std::min(delay, ceiling));
+}
+
+Millis backoff_delay(int failures, const SyncConfig& cfg, std::mt19937_64& rng) {
+  long long base = backoff_base(failures, cfg).count();
+  long long ceiling = backoff_ceiling(cfg).count();
+  double share = static_cast<double>(std::max(cfg.jitter_s, 0)) / static_cast<double>(std::max(cfg.interval_s, 1));
+  auto jitter = static_cast<long long>(static_cast<double>(base) * std::min(share, 1.0));
+  std::uniform_int_distribution<long long> pick(base - jitter, std::min(base + jitter, ceiling));
+  return Millis(std::max(pick(rng), 1000LL));
 }
 
 Schedule::Schedule(const SyncConfig& cfg, Clock::time_point now, unsigned long long seed)
@@ -50,7 +65,7 @@ void Schedule::done(CycleKind kind, Outcome outcome, Clock::time_point now) {
   push_due_.reset();  // a push cycle, or a full cycle (which pushes too), handled the edits seen so far
   if (outcome == Outcome::failed) {
     ++failures_;
-    backoff_until_ = now + backoff_delay(failures_, cfg_);
+    backoff_until_ = now + backoff_delay(failures_, cfg_, rng_);
     next_full_ = backoff_until_;
     return;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // When the daemon runs which cycle: full cycles every interval ± jitter, push-only cycles
-// push_delay after a local edit, and exponential backoff after failures. Pure logic on a
+// push_delay after a local edit, and exponential backoff after failures (from interval_s up to
+// max_backoff_s). Pure logic on a
 // steady clock, so it is unit-tested without sleeping.
 #include <chrono>
 #include <optional>
@@ -16,8 +17,16 @@ using Millis = std::chrono::milliseconds;
 // A delay in [interval_s - jitter_s, interval_s + jitter_s], and never below one second.
 Millis jittered_interval(const SyncConfig& cfg, std::mt19937_64& rng);
 
-// After `failures` (>= 1) failed cycles in a row: 2 s, 4 s, 8 s, ... capped at interval_s.
-Millis backoff_delay(int failures, const SyncConfig& cfg);
+// The ceiling of the backoff: max_backoff_s, never below interval_s.
+Millis backoff_ceiling(const SyncConfig& cfg);
+
+// After `failures` (>= 1) failed cycles in a row, before jitter: interval_s, 2 × interval_s,
+// 4 × interval_s, ... capped at backoff_ceiling().
+Millis backoff_base(int failures, const SyncConfig& cfg);
+
+// backoff_base() moved by a random amount of up to the same share of it as jitter_s is of
+// interval_s (± 10 % with the defaults), never above the ceiling nor below one second.
+Millis backoff_delay(int failures, const SyncConfig& cfg, std::mt19937_64& rng);
 
 enum class CycleKind { none, full, push };
 enum class Outcome { ok, failed, skipped };  // skipped: the lock stayed taken by another process
@@ -35,7 +44,8 @@ class Schedule {
   void sync_now(Clock::time_point now);
 
   // What to run now; `full` wins over `push` (a full cycle pushes too). During a backoff nothing
-  // is due before the backoff ends.
+  // is due before the backoff ends, pushes of local edits included: while the API is down they
+  // are tried no more often than full cycles.
   CycleKind due(Clock::time_point now) const;
   // Records the end of a cycle of `kind` and plans the next one.
   void done(CycleKind kind, Outcome outcome, Clock::time_point now);

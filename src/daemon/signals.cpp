@@ -11,17 +11,21 @@
 namespace gigasync::daemon {
 namespace {
 
-sigset_t handled_set() {
+// SIGUSR1 is in both sets: the destructor uses it to end the waiting thread's sigwaitinfo().
+sigset_t handled_set(SignalSet which) {
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+  for (int s : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&set, s);
+  if (which == SignalSet::daemon) sigaddset(&set, SIGHUP);
   return set;
 }
 
+const char* signal_name(int sig) { return sig == SIGTERM ? "SIGTERM" : "SIGINT"; }
+
 }  // namespace
 
-Signals::Signals() {
-  sigset_t set = handled_set();
+Signals::Signals(SignalSet which) : which_(which) {
+  sigset_t set = handled_set(which_);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   thread_ = std::thread([this] { loop(); });
 }
@@ -48,21 +52,26 @@ void Signals::wake() {
 }
 
 void Signals::loop() {
-  sigset_t set = handled_set();
+  sigset_t set = handled_set(which_);
   while (!quit_) {
     siginfo_t info{};
     int sig = sigwaitinfo(&set, &info);
     if (sig < 0 || quit_) continue;  // EINTR, or the destructor's wake-up call
     switch (sig) {
       case SIGTERM:
-      case SIGINT:
+      case SIGINT: {
+        int none = 0;  // the first stop signal is the one the exit code reports
+        stop_signal().compare_exchange_strong(none, sig);
         // default_logger() (a shared_ptr copy) stays valid even if a reload swaps the logger.
         if (!stop_flag().exchange(true))
           spdlog::default_logger()->info("received {}: finishing the request in flight, then stopping",
-                                         sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                                         signal_name(sig));
         break;
+      }
       case SIGHUP: reload_ = true; break;
-      default: sync_now_ = true; break;
+      default:
+        if (which_ == SignalSet::daemon) sync_now_ = true;
+        break;
     }
     wake();
   }

@@ -17,6 +17,12 @@ std::string path_of(const std::string& url) {
   return u ? u->path_and_query : url;
 }
 
+// An Error naming `where` first (e.g. "page 3: GET /v2/...: ..."), unless the message already does.
+Error named(Error e, const std::string& where) {
+  if (e.code == ExitCode::data && !e.message.starts_with(where)) e.message = where + ": " + e.message;
+  return e;
+}
+
 std::string status_summary(const http::Response& r) {
   std::string ct = r.header("Content-Type");
   std::string kind = ct.find("html") != std::string::npos ? " (HTML body)" : "";
@@ -31,6 +37,7 @@ ApiSettings api_settings_from(const Config& cfg) {
   s.integration_id = cfg.api.integration_id;
   s.max_retries = cfg.api.max_retries;
   s.page_size = cfg.api.page_size;
+  s.max_body_bytes = cfg.api.max_body_bytes;
   // For test suites only: a shorter backoff so that fault-injection runs finish quickly.
   if (const char* ms = std::getenv("GIGASYNC_TEST_BACKOFF_MS"); ms != nullptr && std::atoi(ms) > 0) {
     s.backoff_base = std::chrono::milliseconds(std::atoi(ms));
@@ -135,6 +142,10 @@ Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, co
     spdlog::debug("{}: {} in {} ms", what, outcome.ok() ? "HTTP " + std::to_string(outcome.response->status) : outcome.failure.message,
                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
     std::optional<std::chrono::milliseconds> wait;
+    if (auto too_large = oversized(outcome)) {
+      release(std::move(transport));
+      return make_error(ExitCode::data, what + ": " + *too_large + "; reading stopped there, nothing of it was used");
+    }
     if (!outcome.ok()) {
       last_problem = outcome.failure.message;
     } else {
@@ -183,6 +194,18 @@ Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, co
                                                std::to_string(settings_.max_retries + 1) + " attempts)");
 }
 
+std::optional<std::string> ApiClient::oversized(const http::Outcome& outcome) const {
+  if (!outcome.ok()) {
+    if (outcome.failure.kind == http::FailureKind::too_large) return outcome.failure.message;
+    return std::nullopt;
+  }
+  // Transports other than libcurl (tests, proxies) may hand over a whole body: the same cap holds.
+  if (static_cast<long long>(outcome.response->body.size()) > settings_.max_body_bytes)
+    return "the response body is larger than " + std::to_string(settings_.max_body_bytes) +
+           " bytes (api.max_body_bytes)";
+  return std::nullopt;
+}
+
 Result<json::IntegrationPage> ApiClient::get_page(const std::string& url, const std::string& where) {
   std::optional<json::IntegrationPage> parsed;
   auto reply = send("GET", url, "", "", [&](const std::string& body) -> Status {
@@ -191,7 +214,7 @@ Result<json::IntegrationPage> ApiClient::get_page(const std::string& url, const 
     parsed = std::move(p.value());
     return ok_status();
   });
-  if (!reply) return reply.error();
+  if (!reply) return named(reply.error(), where);
   if (reply->status == 404 && where != "page 1") {
     json::IntegrationPage gone;
     gone.gone = true;
@@ -212,7 +235,7 @@ Result<std::optional<Integration>> ApiClient::get_integration(const std::string&
     parsed = std::move(p.value());
     return ok_status();
   });
-  if (!reply) return reply.error();
+  if (!reply) return named(reply.error(), where);
   if (reply->status == 404) return std::optional<Integration>{};
   if (reply->status != 200 || !parsed)
     return make_error(ExitCode::data, where + ": unexpected HTTP " + std::to_string(reply->status) + " (" +

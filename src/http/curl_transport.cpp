@@ -14,9 +14,24 @@ void global_init_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Where the body goes, and how much of it may come.
+struct BodySink {
+  std::string* body = nullptr;
+  long long cap = 0;
+  bool overflowed = false;
+};
+
+// Appends a chunk unless the body would pass the cap; then it returns 0, which makes libcurl
+// stop the transfer at once (CURLE_WRITE_ERROR): nothing past the cap is buffered.
 size_t on_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
+  auto* sink = static_cast<BodySink*>(user);
+  const size_t len = size * n;
+  if (static_cast<long long>(sink->body->size() + len) > sink->cap) {
+    sink->overflowed = true;
+    return 0;
+  }
+  sink->body->append(data, len);
+  return len;
 }
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -62,15 +77,19 @@ class CurlTransport final : public Transport {
     if (handle_ == nullptr) return failure(FailureKind::other, "libcurl could not be initialised");
     curl_easy_reset(handle_);
     Response response;
+    BodySink sink{&response.body, options_.max_body_bytes, false};
     curl_slist* header_list = nullptr;
     for (const auto& [name, value] : request.headers)
       header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
     if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
         request.method == "PATCH")
       header_list = curl_slist_append(header_list, "Expect:");
-    set_common(request, response, header_list);
+    set_common(request, response, sink, header_list);
     CURLcode code = curl_easy_perform(handle_);
     curl_slist_free_all(header_list);
+    if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED)
+      return failure(FailureKind::too_large, "the response body is larger than " +
+                                                 std::to_string(options_.max_body_bytes) + " bytes (api.max_body_bytes)");
     if (code != CURLE_OK) return failure(classify(code), curl_easy_strerror(code));
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
     Outcome out;
@@ -79,7 +98,7 @@ class CurlTransport final : public Transport {
   }
 
  private:
-  void set_common(const Request& request, Response& response, curl_slist* header_list) {
+  void set_common(const Request& request, Response& response, BodySink& sink, curl_slist* header_list) {
     curl_easy_setopt(handle_, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     if (request.method == "HEAD") curl_easy_setopt(handle_, CURLOPT_NOBODY, 1L);
@@ -98,7 +117,9 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(handle_, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(handle_, CURLOPT_ACCEPT_ENCODING, "gzip");  // not br: servers compress it slowly
     curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &sink);
+    // A declared Content-Length over the cap is refused before the body is read.
+    curl_easy_setopt(handle_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body_bytes));
     curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &response.headers);
   }

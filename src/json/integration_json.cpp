@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gigasync/json.h"
+#include "json/parse.h"
 
 namespace gigasync::json {
 namespace {
@@ -30,14 +31,15 @@ void write_canonical(const Value& v, rapidjson::Writer<rapidjson::StringBuffer>&
   if (v.IsObject()) {
     std::vector<const Value::Member*> members;
     for (const auto& m : v.GetObject()) members.push_back(&m);
-    std::sort(members.begin(), members.end(), [](auto* a, auto* b) {
-      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
-             std::string_view(b->name.GetString(), b->name.GetStringLength());
-    });
+    auto name = [](const Value::Member* m) { return std::string_view(m->name.GetString(), m->name.GetStringLength()); };
+    // Stable, and of a key written twice only the last counts (as the API's JSON reader does):
+    // found by fuzzing, an unstable sort made the canonical form of such metadata change.
+    std::stable_sort(members.begin(), members.end(), [&](auto* a, auto* b) { return name(a) < name(b); });
     w.StartObject();
-    for (const auto* m : members) {
-      w.Key(m->name.GetString(), m->name.GetStringLength());
-      write_canonical(m->value, w);
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i + 1 < members.size() && name(members[i]) == name(members[i + 1])) continue;
+      w.Key(members[i]->name.GetString(), members[i]->name.GetStringLength());
+      write_canonical(members[i]->value, w);
     }
     w.EndObject();
   } else if (v.IsArray()) {
@@ -110,12 +112,11 @@ Result<Integration> integration_from(const Value& v, std::string_view where_in) 
 
 Result<rapidjson::Document> parse_document(std::string_view body, std::string_view where) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError()) {
+  auto parsed = detail::parse_limited(body, doc);
+  if (!parsed.ok) {
     std::string head(body.substr(0, 60));
     std::replace(head.begin(), head.end(), '\n', ' ');
-    return data_error(where, std::string("body is not JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                                 " at byte " + std::to_string(doc.GetErrorOffset()) + "; starts with \"" + head + "\")");
+    return data_error(where, "body is not JSON gigasync accepts (" + parsed.error + "; starts with \"" + head + "\")");
   }
   return doc;
 }
@@ -131,6 +132,9 @@ Result<IntegrationPage> parse_page(std::string_view body, std::string_view where
   auto count = d.FindMember("count");
   if (count == d.MemberEnd() || !count->value.IsInt64() || count->value.GetInt64() < 0)
     return data_error(where, "field 'count' is missing or not a non-negative integer");
+  if (count->value.GetInt64() > kMaxCount)
+    return data_error(where, "field 'count' claims " + std::to_string(count->value.GetInt64()) +
+                                 " integrations, more than the " + std::to_string(kMaxCount) + " gigasync accepts");
   page.count = count->value.GetInt64();
   auto next = d.FindMember("next");
   if (next == d.MemberEnd()) return data_error(where, "field 'next' is missing");
@@ -160,9 +164,9 @@ Result<Integration> parse_integration(std::string_view body, std::string_view wh
 
 Result<std::string> canonical_object(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return make_error(ExitCode::data, "metadata is not a JSON object");
+  if (!detail::parse_limited(text, doc).ok || !doc.IsObject())
+    return make_error(ExitCode::data, "metadata is not a JSON object (of at most " + std::to_string(kMaxDepth) +
+                                          " levels)");
   return canonical(doc);
 }
 
@@ -195,8 +199,8 @@ std::string integration_body(const Integration& obj, const std::vector<std::stri
 
 Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj) {
   rapidjson::Document doc;
-  doc.Parse(payload.data(), payload.size());
-  if (doc.HasParseError() || !doc.IsObject()) return make_error(ExitCode::data, "payload is not a JSON object");
+  if (!detail::parse_limited(payload, doc).ok || !doc.IsObject())
+    return make_error(ExitCode::data, "payload is not a JSON object");
   std::vector<std::string> fields;
   for (const auto& m : doc.GetObject()) {
     std::string name(m.name.GetString(), m.name.GetStringLength());
@@ -221,9 +225,8 @@ Result<std::vector<std::string>> apply_payload(std::string_view payload, Integra
 
 std::string describe_error_body(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
   std::string out;
-  if (!doc.HasParseError() && doc.IsObject()) {
+  if (detail::parse_limited(body, doc).ok && doc.IsObject()) {
     for (const auto& m : doc.GetObject()) {
       std::string key(m.name.GetString(), m.name.GetStringLength());
       std::vector<std::string> msgs;

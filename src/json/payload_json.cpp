@@ -4,14 +4,19 @@
 #include <rapidjson/writer.h>
 
 #include "gigasync/json.h"
+#include "json/parse.h"
 
 namespace gigasync::json {
 namespace {
 rapidjson::Document parse_object(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+  if (!detail::parse_limited(text, doc).ok || !doc.IsObject()) doc.SetObject();
   return doc;
+}
+// Removes every member named `name` (a payload could hold a key twice: found by fuzzing).
+void remove_all(rapidjson::Document& doc, const rapidjson::Value& name) {
+  while (doc.RemoveMember(name)) {
+  }
 }
 std::string write(const rapidjson::Document& doc) {
   rapidjson::StringBuffer buf;
@@ -23,7 +28,7 @@ std::string write(const rapidjson::Document& doc) {
 
 std::string payload_without(std::string_view payload, std::string_view field) {
   auto doc = parse_object(payload);
-  doc.RemoveMember(rapidjson::Value(field.data(), static_cast<rapidjson::SizeType>(field.size())));
+  remove_all(doc, rapidjson::Value(field.data(), static_cast<rapidjson::SizeType>(field.size())));
   return write(doc);
 }
 
@@ -36,12 +41,11 @@ std::string payload_with(std::string_view payload, std::string_view field, const
     v.SetNull();
   } else if (field == "metadata") {
     rapidjson::Document meta(&alloc);
-    meta.Parse(value->data(), value->size());
-    if (meta.HasParseError()) v.SetObject(); else v.CopyFrom(meta, alloc);
+    if (!detail::parse_limited(*value, meta).ok) v.SetObject(); else v.CopyFrom(meta, alloc);
   } else {
     v.SetString(value->data(), static_cast<rapidjson::SizeType>(value->size()), alloc);
   }
-  doc.RemoveMember(key);
+  remove_all(doc, key);
   doc.AddMember(key, v, alloc);
   return write(doc);
 }

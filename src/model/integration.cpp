@@ -37,4 +37,22 @@ void Integration::set(std::string_view field, std::optional<std::string> value) 
   }
 }
 
+std::int64_t content_hash(const Integration& o) {
+  std::uint64_t h = 14695981039346656037ULL;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(std::to_string(o.type));
+  for (auto f : kMutableFields) {
+    const Text& v = *text_field(const_cast<Integration&>(o), f);
+    mix(v ? std::string_view("\x01") : std::string_view("\x00", 1));
+    if (v) mix(*v);
+    mix(std::string_view("\x1f"));
+  }
+  return static_cast<std::int64_t>(h);
+}
+
 }  // namespace gigasync

@@ -52,6 +52,7 @@ void Server::Impl::install_routes(httplib::Server& h) {
   h.Get(all, handler).Post(all, handler).Put(all, handler).Patch(all, handler).Delete(all, handler).Options(all, handler);
   h.set_error_handler(httplib::Server::HandlerWithResponse(unknown_method));
   h.set_socket_options(reuse_address_only);
+  h.set_tcp_nodelay(true);  // no 40 ms Nagle/delayed-ACK stall per answer
   h.set_keep_alive_timeout(2);
   h.set_payload_max_length(kMaxBody);
 }

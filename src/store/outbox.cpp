@@ -2,6 +2,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "gigasync/store.h"
+#include "store/db_error.h"
+#include "store/schema.h"
 #include "gigasync/integration.h"
 
 namespace gigasync {
@@ -56,9 +58,7 @@ void bind_opt(SQLite::Statement& q, int i, const std::optional<std::string>& v) 
   if (v) q.bind(i, *v); else q.bind(i);
 }
 
-Error db_error(const std::string& what, const std::exception& e) {
-  return make_error(ExitCode::software, "database: " + what + ": " + e.what());
-}
+using store::db_error;
 
 template <class T, class F>
 Result<std::vector<T>> collect(SQLite::Database& db, const std::string& sql, F convert,
@@ -112,7 +112,7 @@ std::optional<ChangeState> change_state_from(std::string_view t) {
 
 Result<std::vector<Change>> Store::list_changes(bool include_done) {
   return collect<Change>(*db_, std::string("SELECT ") + kChangeColumns + " FROM pending_changes" +
-                                   (include_done ? "" : " WHERE state <> 'done'") + " ORDER BY id",
+                                   (include_done ? "" : std::string(" WHERE state IN ") + schema::kActiveStates) + " ORDER BY id",
                          row_to_change);
 }
 
@@ -142,7 +142,7 @@ Result<std::vector<std::string>> Store::integrations_with_pending() {
   // The oldest active row decides: a held or failed one keeps the later ones waiting (order).
   return collect<std::string>(*db_,
                               "SELECT p.integration_id FROM pending_changes p WHERE p.id IN (SELECT min(id) FROM "
-                              "pending_changes WHERE state <> 'done' GROUP BY integration_id) AND p.state IN "
+                              "pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict') GROUP BY integration_id) AND p.state IN "
                               "('pending', 'in_flight') ORDER BY p.id",
                               [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
 }
@@ -196,7 +196,7 @@ Result<long long> Store::Txn::insert_change(const std::string& integration_id, C
 }
 
 Result<std::set<std::string>> Store::Txn::active_change_ids() {
-  auto ids = collect<std::string>(db(), "SELECT DISTINCT integration_id FROM pending_changes WHERE state <> 'done'",
+  auto ids = collect<std::string>(db(), std::string("SELECT DISTINCT integration_id FROM pending_changes WHERE state IN ") + schema::kActiveStates,
                                   [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
   if (!ids) return ids.error();
   return std::set<std::string>(ids->begin(), ids->end());

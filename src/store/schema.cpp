@@ -286,10 +286,20 @@ std::string views() {
          "ORDER BY r.id DESC;\n";
 }
 
+// Version 3: a content hash per base row (an unchanged object is skipped without reading its row),
+// and indexes for the per-cycle questions.
+std::string version_3() {
+  return "ALTER TABLE integration_base ADD COLUMN content_hash INTEGER;\n"
+         "CREATE INDEX integration_base_by_id_hash ON integration_base (id, content_hash);\n"
+         "CREATE INDEX sync_runs_by_status ON sync_runs (status, id);\n"
+         "CREATE INDEX conflicts_unresolved ON conflicts (resolved_at) WHERE resolved_at IS NULL;\n"
+         "CREATE INDEX integration_changes_by_time ON integration_changes (at);\n";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> all = {tables() + views(), version_2()};
+  static const std::vector<std::string> all = {tables() + views(), version_2(), version_3()};
   return all;
 }
 

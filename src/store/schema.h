@@ -5,6 +5,9 @@
 
 namespace gigasync::schema {
 
+// The states of an outbox row that is not done, as an SQL list (so that queries use the state index).
+inline constexpr const char* kActiveStates = "('pending', 'in_flight', 'failed', 'conflict')";
+
 // migrations()[i] takes a database from user_version i to i + 1.
 const std::vector<std::string>& migrations();
 

@@ -1,12 +1,16 @@
 // Store: opening, migrations, and the row-level reads and writes of the mirror.
 #include "gigasync/store.h"
+#include "store/db_error.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
+#include "store/file_mode.h"
 #include "store/schema.h"
 
 namespace gigasync {
@@ -42,8 +46,55 @@ void bind_text(SQLite::Statement& q, int i, const std::optional<std::string>& v)
 constexpr const char* kColumns =
     "id, name, type, logo, metadata, email, recipient, address_line_1, address_line_2, zip_code, city";
 
-Error db_error(const std::string& what, const std::exception& e) {
-  return make_error(ExitCode::software, "database: " + what + ": " + e.what());
+using store::db_error;
+
+// " (the file is not a SQLite database; it was left as it is)" when that is why `e` happened.
+std::string not_sqlite_hint(const std::exception& e) {
+  const auto* sql = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sql == nullptr || (sql->getErrorCode() & 0xff) != SQLITE_NOTADB) return "";
+  return " (the file is not a SQLite database; it was left as it is)";
+}
+
+// `path` as a file: URI with SQLite's special characters escaped.
+std::string file_uri(const std::string& path, const char* query) {
+  std::string out = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + query;
+}
+
+// An existing database opened for reading only. WAL needs its -shm file: when the folder does not
+// let us create one, the file is read as immutable (nothing can write it without that folder).
+Result<std::unique_ptr<SQLite::Database>> open_read_only(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return make_error(ExitCode::cant_create, "database " + path + " does not exist (a command that only reads "
+                                             "never creates it; `gigasync sync` does)");
+  auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
+  db->setBusyTimeout(30000);
+  try {
+    db->execAndGet("PRAGMA user_version");
+    return db;
+  } catch (const SQLite::Exception& e) {
+    const int code = e.getErrorCode() & 0xff;
+    if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN) throw;
+  }
+  db = std::make_unique<SQLite::Database>(file_uri(path, "?immutable=1"),
+                                          SQLite::OPEN_READONLY | SQLite::OPEN_URI | SQLite::OPEN_FULLMUTEX);
+  return db;
+}
+
+// Test knob: $GIGASYNC_TEST_MAX_PAGE_COUNT caps the database at that many pages ("disk full").
+void apply_test_page_limit(SQLite::Database& db) {
+  const char* pages = std::getenv("GIGASYNC_TEST_MAX_PAGE_COUNT");
+  if (pages != nullptr && std::atoll(pages) > 0) db.exec("PRAGMA max_page_count = " + std::to_string(std::atoll(pages)));
 }
 
 }  // namespace
@@ -72,19 +123,31 @@ SQLite::Statement& Store::cached(const std::string& sql) {
   return *slot;
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
   std::unique_ptr<SQLite::Database> db;
+  const bool read_only = mode == OpenMode::read_only;
   try {
-    auto parent = std::filesystem::path(path).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
-    db->setBusyTimeout(30000);
-    db->exec("PRAGMA journal_mode = WAL");
-    db->exec("PRAGMA synchronous = NORMAL");
-    db->exec("PRAGMA foreign_keys = ON");
+    if (read_only) {
+      auto ro = open_read_only(path);
+      if (!ro) return ro.error();
+      db = std::move(ro.value());
+    } else {
+      auto parent = std::filesystem::path(path).parent_path();
+      std::error_code ec;
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      if (auto owner_only = store::prepare_private_file(path); !owner_only) return owner_only.error();  // 0600
+      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+      if (sqlite3_db_readonly(db->getHandle(), "main") == 1)
+        return make_error(ExitCode::cant_create, "database " + path + " is read-only (check the file's and its folder's "
+                                                 "permissions); only status, changes/conflicts list|show and verify read it");
+      db->setBusyTimeout(30000);
+      db->exec("PRAGMA journal_mode = WAL");
+      db->exec("PRAGMA synchronous = NORMAL");
+      db->exec("PRAGMA foreign_keys = ON");
+      apply_test_page_limit(*db);
+    }
   } catch (const std::exception& e) {
-    return make_error(ExitCode::cant_create, "cannot open database " + path + ": " + e.what());
+    return make_error(ExitCode::cant_create, "cannot open database " + path + ": " + e.what() + not_sqlite_hint(e));
   }
   try {
     int version = db->execAndGet("PRAGMA user_version").getInt();
@@ -92,7 +155,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (version > static_cast<int>(steps.size()))
       return make_error(ExitCode::software, "database " + path + " has schema version " + std::to_string(version) +
                                                 ", newer than this gigasync understands (" +
-                                                std::to_string(steps.size()) + "); upgrade gigasync");
+                                                std::to_string(steps.size()) + "); upgrade gigasync (the file is left as it is)");
+    if (read_only && version < static_cast<int>(steps.size()))
+      return make_error(ExitCode::cant_create, "database " + path + " has schema version " + std::to_string(version) +
+                                                   " and needs migrating, which a read-only command does not do; run "
+                                                   "`gigasync sync` (or `gigasync check`) once");
     for (auto v = static_cast<size_t>(version); v < steps.size(); ++v) {
       SQLite::Transaction tx(*db, SQLite::TransactionBehavior::IMMEDIATE);
       // Re-read under the write lock: another process may have migrated meanwhile.
@@ -102,7 +169,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
       tx.commit();
     }
   } catch (const std::exception& e) {
-    return make_error(ExitCode::cant_create, "cannot prepare database " + path + ": " + e.what());
+    return make_error(ExitCode::cant_create, "cannot prepare database " + path + ": " + e.what() + not_sqlite_hint(e));
   }
   return std::unique_ptr<Store>(new Store(path, std::move(db)));
 }
@@ -173,7 +240,7 @@ Result<StatusCounts> Store::status_counts() {
   try {
     StatusCounts c;
     c.integrations = db_->execAndGet("SELECT count(*) FROM integrations").getInt64();
-    SQLite::Statement q(*db_, "SELECT state, count(*) FROM pending_changes WHERE state <> 'done' GROUP BY state");
+    SQLite::Statement q(*db_, std::string("SELECT state, count(*) FROM pending_changes WHERE state IN ") + schema::kActiveStates + " GROUP BY state");
     while (q.executeStep()) {
       std::string state = q.getColumn(0).getString();
       long long n = q.getColumn(1).getInt64();
@@ -253,12 +320,12 @@ Status Store::Txn::commit() {
 Status Store::Txn::upsert(Table t, const Integration& o) {
   try {
     std::string sql = std::string("INSERT INTO ") + table_name(t) + " (" + kColumns +
-                      (t == Table::base ? ", synced_at" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
-                      (t == Table::base ? ",?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                      (t == Table::base ? ", synced_at, content_hash" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
+                      (t == Table::base ? ",?,?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
                       "type = excluded.type, logo = excluded.logo, metadata = excluded.metadata, email = excluded.email, "
                       "recipient = excluded.recipient, address_line_1 = excluded.address_line_1, "
                       "address_line_2 = excluded.address_line_2, zip_code = excluded.zip_code, city = excluded.city" +
-                      (t == Table::base ? ", synced_at = excluded.synced_at" : "");
+                      (t == Table::base ? ", synced_at = excluded.synced_at, content_hash = excluded.content_hash" : "");
     SQLite::Statement& q = store_.cached(sql);
     q.bind(1, o.id);
     bind_text(q, 2, o.name);
@@ -271,7 +338,10 @@ Status Store::Txn::upsert(Table t, const Integration& o) {
     bind_text(q, 9, o.address_line_2);
     bind_text(q, 10, o.zip_code);
     bind_text(q, 11, o.city);
-    if (t == Table::base) q.bind(12, now_iso8601());
+    if (t == Table::base) {
+      q.bind(12, now_iso8601());
+      q.bind(13, static_cast<int64_t>(content_hash(o)));
+    }
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {

@@ -62,6 +62,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
   SyncReport report;
   report.run.mode = mode_of(options);
   if (!options.dry_run) {
+    if (auto dead = store.abandon_dead_runs(); !dead) return dead.error();  // callers hold the CycleLock
     auto id = store.begin_run(report.run.mode);
     if (!id) return id.error();
     report.run.id = id.value();
@@ -116,6 +117,9 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
   }
   if (!options.dry_run) {
     if (auto s = store.finish_run(report.run); !s) return s.error();
+    auto kept = store.maintain(cfg.database.keep_history_days);
+    if (!kept) spdlog::warn("{}", kept.error().message);  // the cycle itself is done
+    else if (kept.value() > 0) spdlog::debug("retention: {} old rows deleted", kept.value());
   }
   return report;
 }

@@ -41,6 +41,9 @@ std::string with_page(const std::string& url, long long page) {
   return url.substr(0, start) + std::to_string(page) + url.substr(start + len);
 }
 
+// Most pages fetched at once from page 1's count (memory is reserved for each before they are read).
+constexpr long long kMaxParallelPages = 100'000;
+
 class Fetcher {
  public:
   Fetcher(ApiClient& api, int concurrency) : api_(api), concurrency_(concurrency) {}
@@ -73,7 +76,9 @@ class Fetcher {
     if (auto s = api_.check_origin(second_url, "page 1's next link"); !s) return s.error();
     long long per_page = static_cast<long long>(first.results.size());
     long long total = (first.count + per_page - 1) / per_page;
-    if (total < 2) return std::optional<std::string>(second_url);
+    // Slots are reserved per page from `count` (at most json::kMaxCount): past kMaxParallelPages
+    // pages, follow `next` one by one instead, which holds only what was really received.
+    if (total < 2 || total - 1 > kMaxParallelPages) return std::optional<std::string>(second_url);
     std::vector<std::optional<json::IntegrationPage>> pages(static_cast<size_t>(total - 1));
     std::optional<Error> failure;
     std::mutex mu;

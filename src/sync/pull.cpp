@@ -1,3 +1,6 @@
+// The pull: pages stream into the staging tables as they arrive (constant memory), unchanged
+// objects are recognised by their content hash, deletions are proven (clean pass + 404) and
+// renames recognised, then one short transaction applies the cycle.
 #include "sync/pull.h"
 
 #include <spdlog/spdlog.h>
@@ -5,8 +8,8 @@
 #include <algorithm>
 #include <mutex>
 
-#include "sync/fetch.h"
 #include "sync/merge.h"
+#include "sync/page_stream.h"
 #include "sync/reconcile.h"
 #include "util/parallel.h"
 
@@ -14,43 +17,10 @@ namespace gigasync {
 namespace {
 
 struct PullPlan {
-  std::vector<const Integration*> changed;  // new or different from base
-  std::vector<Integration> found_again;     // missing from the pass, but GET found them
-  std::vector<std::string> deletes;         // confirmed by 404
-  std::vector<std::pair<std::string, const Integration*>> renames;  // old id (404) -> new object, same content
+  std::vector<Integration> found_again;  // missing from the pass, but GET found them
+  std::vector<std::string> deletes;      // confirmed by 404
+  std::vector<std::pair<Integration, Integration>> renames;  // old base -> new object, same content
 };
-
-bool same_content(const Integration& a, const Integration& b) {
-  for (auto f : kMutableFields)
-    if (a.get(f) != b.get(f)) return false;
-  return a.type == b.type;
-}
-
-// A confirmed deletion whose content reappears under exactly one new id is a remote rename (the
-// API's PATCH can change an id). Ids with a local rename waiting are left as deletions.
-void find_renames(PullPlan& plan, const std::map<std::string, Integration>& base,
-                  const std::map<std::string, std::string>& local_renames) {
-  std::vector<std::string> still_deleted;
-  for (const auto& gone : plan.deletes) {
-    const Integration& old = base.at(gone);
-    const Integration* match = nullptr;
-    int matches = 0;
-    auto own = local_renames.find(gone);
-    for (const auto* r : plan.changed) {
-      if (base.count(r->id)) continue;
-      // Our own rename whose answer was lost: the API has the new id we sent.
-      bool ours = own != local_renames.end() && own->second == r->id;
-      if (ours || (own == local_renames.end() && same_content(old, *r))) { match = r; ++matches; }
-    }
-    if (matches == 1) {
-      plan.renames.emplace_back(gone, match);
-      std::erase(plan.changed, match);
-    } else {
-      still_deleted.push_back(gone);
-    }
-  }
-  plan.deletes = std::move(still_deleted);
-}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -81,102 +51,151 @@ Status confirm_missing(ApiClient& api, int concurrency, const std::vector<std::s
   return ok_status();
 }
 
-void describe(const PullPlan& plan, const std::map<std::string, Integration>& base, std::vector<std::string>& out) {
-  auto describe_one = [&](const Integration& r) {
-    auto b = base.find(r.id);
-    if (b == base.end()) {
-      out.push_back("pull: would insert integration " + r.id + " (" + r.name.value_or("") + ")");
-      return;
-    }
-    out.push_back("pull: would update integration " + r.id + ": " + join(diff_fields(b->second, r), ", "));
-  };
-  for (const auto* r : plan.changed) describe_one(*r);
-  for (const auto& r : plan.found_again)
-    if (!(base.at(r.id) == r)) describe_one(r);
-  for (const auto& id : plan.deletes) out.push_back("pull: would delete integration " + id + " (404 confirmed)");
-  for (const auto& [from, to] : plan.renames)
-    out.push_back("pull: would rename integration " + from + " to " + to->id + " (renamed in the API)");
-}
-
-Status apply(Store& store, const Config& cfg, const PullPlan& plan, const std::map<std::string, Integration>& base,
-             PullOutcome& out) {
-  Store::Txn txn(store);
-  if (auto s = txn.begin(); !s) return s;
-  auto active = txn.active_change_ids();
-  if (!active) return active.error();
-  Reconciler rec(txn, cfg.sync.conflict_policy, std::move(active.value()));
-  auto base_of = [&](const std::string& id) -> std::optional<Integration> {
-    auto it = base.find(id);
-    if (it == base.end()) return std::nullopt;
-    return it->second;
-  };
-  for (const auto* r : plan.changed)
-    if (auto s = rec.apply_remote(base_of(r->id), *r); !s) return s;
-  for (const auto& r : plan.found_again)
-    if (!(base.at(r.id) == r))
-      if (auto s = rec.apply_remote(base_of(r.id), r); !s) return s;
-  for (const auto& id : plan.deletes)
-    if (auto s = rec.apply_remote_delete(base.at(id)); !s) return s;
-  for (const auto& [from, to] : plan.renames)
-    if (auto s = rec.apply_remote_rename(base.at(from), *to); !s) return s;
-  if (auto s = txn.commit(); !s) return s;
-  out.inserted = rec.counts().inserted;
-  out.updated = rec.counts().updated;
-  out.deleted = rec.counts().deleted;
-  out.conflicts = rec.counts().conflicts;
-  out.renamed = rec.counts().renamed;
-  return ok_status();
-}
-
 Result<std::map<std::string, std::string>> local_renames(Store& store) {
   Store::Txn txn(store);
   if (auto s = txn.begin(); !s) return s.error();
   return txn.pending_renames();  // read only; rolled back
 }
 
+// A confirmed deletion whose content reappears under exactly one new id is a remote rename (the
+// API's PATCH can change an id); so is our own rename whose answer was lost.
+Status find_renames(Store& store, PullStage& stage, PullPlan& plan) {
+  auto mine = local_renames(store);
+  if (!mine) return mine.error();
+  std::vector<std::string> still_deleted;
+  for (const auto& gone : plan.deletes) {
+    auto old = store.load_one(Table::base, gone);
+    if (!old) return old.error();
+    std::vector<Integration> matches;
+    if (auto own = mine->find(gone); own != mine->end()) {
+      auto staged = stage.staged_one(own->second);
+      if (!staged) return staged.error();
+      if (staged.value()) matches.push_back(**staged);
+    } else {
+      auto same = stage.new_with_hash(content_hash(**old));
+      if (!same) return same.error();
+      matches = std::move(same.value());
+    }
+    if (matches.size() != 1) {
+      still_deleted.push_back(gone);
+      continue;
+    }
+    if (auto s = stage.unstage(matches.front().id); !s) return s;
+    plan.renames.emplace_back(**old, std::move(matches.front()));
+  }
+  plan.deletes = std::move(still_deleted);
+  return ok_status();
+}
+
+Status describe(Store& store, PullStage& stage, const PullPlan& plan, std::vector<std::string>& out) {
+  auto describe_one = [&](const Integration& r) -> Status {
+    auto b = store.load_one(Table::base, r.id);
+    if (!b) return b.error();
+    if (!b.value()) out.push_back("pull: would insert integration " + r.id + " (" + r.name.value_or("") + ")");
+    else if (!(**b == r)) out.push_back("pull: would update integration " + r.id + ": " + join(diff_fields(**b, r), ", "));
+    return ok_status();
+  };
+  long long after = 0;
+  while (true) {
+    auto batch = stage.staged(after, 500, after);
+    if (!batch) return batch.error();
+    if (batch->empty()) break;
+    for (const auto& r : batch.value())
+      if (auto s = describe_one(r); !s) return s;
+  }
+  for (const auto& r : plan.found_again)
+    if (auto s = describe_one(r); !s) return s;
+  for (const auto& id : plan.deletes) out.push_back("pull: would delete integration " + id + " (404 confirmed)");
+  for (const auto& [from, to] : plan.renames)
+    out.push_back("pull: would rename integration " + from.id + " to " + to.id + " (renamed in the API)");
+  return ok_status();
+}
+
+Status apply(Store& store, const Config& cfg, PullStage& stage, const PullPlan& plan, bool first_load, PullOutcome& out) {
+  Store::Txn txn(store);
+  if (auto s = txn.begin(); !s) return s;
+  std::vector<std::string> with_changes;
+  auto plain = stage.apply_plain(txn, first_load, with_changes);
+  if (!plain) return plain.error();
+  auto active = txn.active_change_ids();
+  if (!active) return active.error();
+  Reconciler rec(txn, cfg.sync.conflict_policy, std::move(active.value()));
+  for (const auto& id : with_changes) {
+    auto remote = stage.staged_one(id);
+    if (!remote) return remote.error();
+    auto base = txn.get(Table::base, id);
+    if (!base) return base.error();
+    if (remote.value())
+      if (auto s = rec.apply_remote(base.value(), **remote); !s) return s;
+  }
+  for (const auto& r : plan.found_again) {
+    auto base = txn.get(Table::base, r.id);
+    if (!base) return base.error();
+    if (!base.value() || !(**base == r))
+      if (auto s = rec.apply_remote(base.value(), r); !s) return s;
+  }
+  for (const auto& id : plan.deletes) {
+    auto base = txn.get(Table::base, id);
+    if (!base) return base.error();
+    if (base.value())
+      if (auto s = rec.apply_remote_delete(**base); !s) return s;
+  }
+  for (const auto& [from, to] : plan.renames)
+    if (auto s = rec.apply_remote_rename(from, to); !s) return s;
+  if (auto s = txn.commit(); !s) return s;
+  out.inserted = plain->inserted + rec.counts().inserted;
+  out.updated = plain->updated + rec.counts().updated;
+  out.deleted = rec.counts().deleted;
+  out.conflicts = rec.counts().conflicts;
+  out.renamed = rec.counts().renamed;
+  return ok_status();
+}
+
 }  // namespace
 
 Result<PullOutcome> pull(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options) {
-  auto base = store.load_all(Table::base);
-  if (!base) return base.error();
-  auto snap = fetch_all(api, cfg.api.concurrency);
-  if (!snap) return snap.error();
+  auto stage = PullStage::open(store);
+  if (!stage) return stage.error();
+  auto base_size = (*stage)->base_count();
+  if (!base_size) return base_size.error();
+  PageSink sink = [&](const json::IntegrationPage& page, long long) -> Result<std::vector<std::string>> {
+    auto added = (*stage)->add_page(page.results);
+    if (!added) return added.error();
+    return std::move(added->duplicates);
+  };
+  auto stats = stream_pages(api, cfg.api.concurrency, sink);
+  if (!stats) return stats.error();
   PullOutcome out;
-  out.pages = snap->pages;
-  out.fetched = snap->fetched;
-  PullPlan plan;
-  for (const auto& r : snap->objects) {
-    auto b = base->find(r.id);
-    if (b == base->end() || !(b->second == r)) plan.changed.push_back(&r);
-  }
-  std::vector<std::string> missing;
-  for (const auto& [id, obj] : base.value())
-    if (!snap->index.count(id)) missing.push_back(id);
-  if (!missing.empty() && !snap->clean()) {
+  out.pages = stats->pages;
+  out.fetched = stats->fetched;
+  auto missing = (*stage)->missing_ids();
+  if (!missing) return missing.error();
+  if (!missing->empty() && !stats->clean()) {
     spdlog::info("not checking {} integrations missing from this listing, because the pass was not clean: {}",
-                 missing.size(), join(snap->unclean, "; "));
-    missing.clear();
+                 missing->size(), join(stats->unclean, "; "));
+    missing->clear();
   }
-  if (auto s = confirm_missing(api, cfg.api.concurrency, missing, plan); !s) return s.error();
-  auto renames = local_renames(store);
-  if (!renames) return renames.error();
-  find_renames(plan, base.value(), renames.value());
-  double limit = std::max(static_cast<double>(cfg.sync.min_delete_guard),
-                          cfg.sync.max_delete_fraction * static_cast<double>(base->size()));
+  PullPlan plan;
+  if (auto s = confirm_missing(api, cfg.api.concurrency, missing.value(), plan); !s) return s.error();
+  if (auto s = find_renames(store, **stage, plan); !s) return s.error();
+  double size = static_cast<double>(base_size.value());
+  double limit = std::max(static_cast<double>(cfg.sync.min_delete_guard), cfg.sync.max_delete_fraction * size);
   if (!plan.deletes.empty() && static_cast<double>(plan.deletes.size()) > limit && !options.force_deletes) {
     spdlog::warn("refusing to delete {} of {} mirrored integrations ({:.0f}% > max_delete_fraction {:.0f}%, and more "
                  "than min_delete_guard {}); run 'gigasync sync --force-deletes' if the remote deletions are intended",
-                 plan.deletes.size(), base->size(), 100.0 * static_cast<double>(plan.deletes.size()) / static_cast<double>(base->size()),
+                 plan.deletes.size(), base_size.value(), 100.0 * static_cast<double>(plan.deletes.size()) / size,
                  100.0 * cfg.sync.max_delete_fraction, cfg.sync.min_delete_guard);
     out.deletions_refused = true;
     plan.deletes.clear();
   }
   if (options.dry_run) {
-    describe(plan, base.value(), out.plan);
+    if (auto s = describe(store, **stage, plan, out.plan); !s) return s.error();
     return out;
   }
-  if (plan.changed.empty() && plan.deletes.empty() && plan.found_again.empty() && plan.renames.empty()) return out;
-  if (auto s = apply(store, cfg, plan, base.value(), out); !s) return s.error();
+  auto staged = (*stage)->staged_count();
+  if (!staged) return staged.error();
+  if (staged.value() == 0 && plan.deletes.empty() && plan.found_again.empty() && plan.renames.empty()) return out;
+  if (auto s = apply(store, cfg, **stage, plan, base_size.value() == 0, out); !s) return s.error();
   return out;
 }
 

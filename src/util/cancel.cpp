@@ -5,4 +5,8 @@ std::atomic<bool>& stop_flag() {
   static std::atomic<bool> flag{false};
   return flag;
 }
+std::atomic<int>& stop_signal() {
+  static std::atomic<int> sig{0};
+  return sig;
+}
 }  // namespace gigasync

@@ -133,3 +133,15 @@ TEST_CASE("the demo runs the whole loop and ends with a conflict listed", "[cli]
   CHECK(all.find("conflict on integration") != std::string::npos);
   CHECK(r.out.find("conflicts:     1 open") != std::string::npos);
 }
+
+TEST_CASE("a plain http:// base_url to another host is refused with exit 78 saying why", "[cli][config]") {
+  TempDir dir;
+  auto cfg = write_config(dir.path, "http://api.gigapay.se/v2/");
+  auto r = run_gigasync({"check", "-c", cfg}, {{"GIGAPAY_TOKEN", "\x01"}, {"GIGAPAY_BASE_URL", "\x01"}});
+  CHECK(r.exit_code == 78);
+  INFO(r.err);
+  CHECK(r.err.find("unencrypted") != std::string::npos);
+  CHECK(r.err.find("allow_insecure_http") != std::string::npos);
+  CHECK(r.err.find("sandbox-token") == std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path / "mirror.db"));  // refused before anything is touched
+}

@@ -236,7 +236,8 @@ TEST_CASE("daemon: SIGTERM in the middle of a cycle exits 0 within 5 s and sends
   CHECK(d.notify.wait_for("STOPPING=1", 1s) >= 0);
   // The interrupted run was recorded (committed), and the mirror is intact.
   CHECK(d.run.count("SELECT count(*) FROM sync_runs WHERE status = 'running'") == 0);
-  CHECK(d.run.text("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1") == "failed");
+  CHECK(d.run.text("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1") == "interrupted");
+  CHECK(d.run.text("SELECT error FROM sync_runs ORDER BY id DESC LIMIT 1").rfind("interrupted by SIGTERM", 0) == 0);
   CHECK(d.run.mirror().size() == 20);
 }
 
@@ -254,25 +255,54 @@ TEST_CASE("daemon: a sync run while the daemon holds the lock exits 75, or waits
   CHECK(d.run.count("SELECT count(*) FROM sync_runs WHERE status = 'ok'") == 3);
 }
 
-TEST_CASE("daemon: while the API is down it backs off exponentially, then recovers", "[daemon]") {
-  DaemonRun d(10, "", "[sync]\ninterval_s = 60\njitter_s = 0\npush_delay_s = 0.5\n");
+TEST_CASE("daemon: while the API is down it backs off from interval_s up to max_backoff_s, then recovers", "[daemon]") {
+  DaemonRun d(10, "", "[sync]\ninterval_s = 2\njitter_s = 0\npush_delay_s = 0.5\nmax_backoff_s = 4\n");
   d.wait_first_cycle();
   auto f = d.run.server.faults();
   f.error_rate = 1.0;  // every API request answered 502/503
   d.run.server.set_faults(f);
-  d.daemon->signal(SIGUSR1);
-  REQUIRE(eventually([&] { return d.daemon->err().find("(2 failures in a row)") != std::string::npos; }, 30s));
+  REQUIRE(eventually([&] { return d.daemon->err().find("(3 failures in a row)") != std::string::npos; }, 40s));
   auto err = d.daemon->err();
   CHECK(err.find("error: sync failed") != std::string::npos);
-  CHECK(err.find("next attempt in 2.0 s (1 failure in a row)") != std::string::npos);
+  CHECK(err.find("next attempt in 2.0 s (1 failure in a row)") != std::string::npos);  // interval_s, not sooner
   CHECK(err.find("next attempt in 4.0 s (2 failures in a row)") != std::string::npos);
+  CHECK(err.find("next attempt in 4.0 s (3 failures in a row)") != std::string::npos);  // the ceiling
   auto mark = d.mark();
-  CHECK(d.status_after(mark, 1s).empty());  // nothing runs during the backoff...
+  CHECK(d.status_after(mark, 2500ms).empty());  // nothing runs during the backoff...
   d.run.server.set_faults(sandbox::Faults{});
   auto status = d.status_after(mark, 10s);  // ...then a cycle succeeds
   CHECK_FALSE(status.empty());
   CHECK(status.find("sync failed") == std::string::npos);
+  // Back to interval_s: the next cycle comes 2 s later, not 4 s.
+  auto ok_mark = d.mark();
+  auto next = std::chrono::steady_clock::now();
+  CHECK_FALSE(d.status_after(ok_mark, 3500ms).empty());
+  CHECK(std::chrono::steady_clock::now() - next < 3500ms);
   CHECK(d.daemon->running());
+}
+
+TEST_CASE("daemon: a cycle stuck past cycle_deadline_s stops WATCHDOG=1 until the loop moves again", "[daemon]") {
+  DaemonRun d(10, "page_size = 2\nconcurrency = 1",
+              "[sync]\ninterval_s = 3600\njitter_s = 0\npush_delay_s = 0.5\ncycle_deadline_s = 1\n",
+              {{"WATCHDOG_USEC", "200000"}});
+  d.wait_first_cycle();
+  std::this_thread::sleep_for(700ms);
+  d.notify.drain();
+  CHECK(d.notify.count("WATCHDOG=1") >= 3);  // idle: fed every 100 ms
+  d.set_latency(2000);  // 5 pages at 2 s: a cycle of 10 s, far past the 1 s deadline
+  d.start_cycle_and_wait_running();
+  std::this_thread::sleep_for(1800ms);  // past the deadline
+  auto stuck = d.mark();
+  std::this_thread::sleep_for(1500ms);
+  d.notify.drain();
+  std::size_t fed = 0;
+  for (std::size_t i = stuck; i < d.notify.got().size(); ++i) fed += d.notify.got()[i] == "WATCHDOG=1";
+  CHECK(fed == 0);  // systemd would restart the daemon after WatchdogSec
+  CHECK(d.daemon->err().find("no longer feeding the systemd watchdog") != std::string::npos);
+  d.set_latency(0);  // the cycle ends: fed again
+  CHECK(d.notify.wait_for("WATCHDOG=1", 15s, stuck) >= 0);
+  d.daemon->signal(SIGTERM);
+  CHECK(d.daemon->wait(5s) == 0);
 }
 
 TEST_CASE("daemon: a refused token stops it with exit 77 and a bad config with 78", "[daemon]") {

@@ -20,7 +20,9 @@ std::vector<std::string> ids_of_type(SandboxRun& run, int type, size_t n) {
 }
 
 // The sqlite3 shell, as a person would use it.
-RunResult sqlite3(SandboxRun& run, const std::string& sql) { return run_gigasync_tool("sqlite3", {run.db(), sql}); }
+RunResult sqlite3(SandboxRun& run, const std::string& sql) {
+  return run_gigasync_tool("sqlite3", {"-cmd", ".timeout 5000", run.db(), sql});  // waits for a running sync
+}
 
 std::vector<sandbox::RequestRecord> writes(SandboxRun& run, const std::string& method) {
   std::vector<sandbox::RequestRecord> out;

@@ -8,7 +8,9 @@ using namespace gigasync::test;
 
 namespace {
 
-RunResult sqlite3(SandboxRun& run, const std::string& sql) { return run_gigasync_tool("sqlite3", {run.db(), sql}); }
+RunResult sqlite3(SandboxRun& run, const std::string& sql) {
+  return run_gigasync_tool("sqlite3", {"-cmd", ".timeout 5000", run.db(), sql});  // waits for a running sync
+}
 
 std::string a_custom_id(SandboxRun& run) {
   return run.text("SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1");

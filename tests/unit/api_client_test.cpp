@@ -501,3 +501,35 @@ TEST_CASE("the token is kept out of an Error message even when a proxy echoes it
   CHECK(r.error().code == ExitCode::auth);
   CHECK_THAT(r.error().message, !Catch::Contains(kToken));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounded input: the response body cap (issue 9)
+
+TEST_CASE("a body the transport stopped reading at the cap is a data error naming the page, not retried", "[api][bounds]") {
+  Harness h("", 3);
+  h.queue(failure(http::FailureKind::too_large, "the response body is larger than 8388608 bytes (api.max_body_bytes)"));
+  auto page = h.client->get_page(h.client->first_page_url(), "page 3");
+  REQUIRE_FALSE(page.ok());
+  CHECK(page.error().code == ExitCode::data);
+  CHECK_THAT(page.error().message, Catch::StartsWith("page 3: GET /v2/integrations/") &&
+                                       Catch::Contains("api.max_body_bytes"));
+  CHECK(h.requests().size() == 1);
+  CHECK(h.clock.sleeps.empty());
+}
+
+TEST_CASE("a whole body over max_body_bytes from any transport is refused the same way", "[api][bounds]") {
+  Harness h("", 3);
+  ApiSettings s;
+  s.base_url = kBase;
+  s.max_body_bytes = 1024;
+  auto sc = h.script;
+  ApiClient small(s, Secret{kToken}, [sc] { return std::make_unique<FakeTransport>(sc); }, h.clock);
+  h.queue(reply(200, std::string(2000, ' ') + kObject));
+  auto got = small.get_integration("abc");
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.error().code == ExitCode::data);
+  CHECK_THAT(got.error().message, Catch::StartsWith("GET integration abc") && Catch::Contains("1024 bytes"));
+  CHECK(h.requests().size() == 1);
+  h.queue(reply(200, kObject));
+  CHECK(small.get_integration("abc").ok());
+}

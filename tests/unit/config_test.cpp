@@ -314,12 +314,12 @@ TEST_CASE("to_string names the conflict policies as the config file does", "[con
 TEST_CASE("An unknown key is an error naming the file, the line and the known keys", "[config]") {
   CHECK(parse_error_of("# comment\n[api]\nbase_url = \"https://x/\"\ntokn = \"/etc/x\"\n") ==
         "gigasync.toml:4: unknown key 'api.tokn' (known keys in [api]: base_url, token_file, integration_id, "
-        "page_size, concurrency, timeout_s, max_retries)");
+        "page_size, concurrency, timeout_s, max_retries, allow_insecure_http, max_body_bytes)");
   CHECK(parse_error_of("[sync]\n\n\nconflict = \"manual\"\n") ==
         "gigasync.toml:4: unknown key 'sync.conflict' (known keys in [sync]: interval_s, jitter_s, conflict_policy, "
-        "max_delete_fraction, min_delete_guard, push_delay_s)");
+        "max_delete_fraction, min_delete_guard, push_delay_s, max_backoff_s, cycle_deadline_s)");
   CHECK(parse_error_of("[database]\npath = \"/x\"\nfile = \"/y\"\n") ==
-        "gigasync.toml:3: unknown key 'database.file' (known keys in [database]: path)");
+        "gigasync.toml:3: unknown key 'database.file' (known keys in [database]: path, keep_history_days)");
 }
 
 TEST_CASE("A table inside a section is an unknown key", "[config]") {
@@ -404,9 +404,9 @@ TEST_CASE("A string in a key that wants a number is not repeated in the message"
   CHECK(message.find("s3cr3t") == std::string::npos);
 }
 
-TEST_CASE("Of several problems the first in the file is reported", "[config]") {
-  CHECK(parse_error_of("[sync]\ninterval_s = 0\n[api]\npage_size = 0\nzzz = 1\n") ==
-        "gigasync.toml:2: sync.interval_s must be an integer >= 1, got 0");
+TEST_CASE("Of several problems every one is reported, the first in the file first", "[config]") {
+  CHECK(parse_error_of("[sync]\ninterval_s = 0\n[api]\npage_size = 0\nzzz = 1\n")
+            .rfind("gigasync.toml:2: sync.interval_s must be an integer >= 1, got 0", 0) == 0);
   CHECK(parse_error_of("[api]\nzzz = 1\npage_size = 0\n").rfind("gigasync.toml:2: unknown key 'api.zzz'", 0) == 0);
 }
 
@@ -662,9 +662,10 @@ TEST_CASE("The example config/gigasync.toml parses cleanly and holds exactly the
 TEST_CASE("The example config/gigasync.toml sets every key once, each after a comment", "[config]") {
   const std::string text = read_text(source_dir() / "config" / "gigasync.toml");
   const std::vector<std::string> keys = {"base_url",   "token_file",          "integration_id", "page_size",
-                                         "concurrency", "timeout_s",          "max_retries",    "path",
+                                         "concurrency", "timeout_s",          "max_retries",    "allow_insecure_http", "max_body_bytes", "path", "keep_history_days",
                                          "interval_s",  "jitter_s",           "conflict_policy",
-                                         "max_delete_fraction", "min_delete_guard", "push_delay_s", "level", "format",
+                                         "max_delete_fraction", "min_delete_guard", "push_delay_s", "max_backoff_s",
+                                         "cycle_deadline_s", "level", "format",
                                          "file"};
   std::istringstream lines(text);
   std::string line;
@@ -681,4 +682,69 @@ TEST_CASE("The example config/gigasync.toml sets every key once, each after a co
     previous = line;
   }
   CHECK(assigned == keys);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reliability keys and plain http (issue 9)
+
+TEST_CASE("max_backoff_s, cycle_deadline_s and allow_insecure_http are read and checked", "[config]") {
+  const Config defaults;
+  CHECK(defaults.sync.max_backoff_s == 3600);
+  CHECK(defaults.sync.cycle_deadline_s == 0);
+  CHECK_FALSE(defaults.api.allow_insecure_http);
+  CHECK(gigasync::cycle_deadline_s(defaults) == 4 * 30 * 6);  // 4 × timeout_s × (max_retries + 1)
+  const Config cfg = parse_ok(
+      "[api]\nallow_insecure_http = true\ntimeout_s = 5\nmax_retries = 1\n[sync]\nmax_backoff_s = 900\n"
+      "cycle_deadline_s = 0\n");
+  CHECK(cfg.api.allow_insecure_http);
+  CHECK(cfg.sync.max_backoff_s == 900);
+  CHECK(gigasync::cycle_deadline_s(cfg) == 40);
+  CHECK(gigasync::cycle_deadline_s(parse_ok("[sync]\ncycle_deadline_s = 90\n")) == 90);
+  CHECK(parse_error_of("[sync]\nmax_backoff_s = 0\n") ==
+        "gigasync.toml:2: sync.max_backoff_s must be an integer >= 1, got 0");
+  CHECK(parse_error_of("[sync]\ncycle_deadline_s = -1\n") ==
+        "gigasync.toml:2: sync.cycle_deadline_s must be an integer >= 0, got -1");
+  CHECK(parse_error_of("[api]\nallow_insecure_http = \"yes\"\n") ==
+        "gigasync.toml:2: api.allow_insecure_http must be true or false, got a string");
+}
+
+TEST_CASE("Loopback hosts are recognised, look-alikes are not", "[config]") {
+  for (const char* url : {"http://127.0.0.1:8700/v2/", "http://127.1.2.3/", "http://localhost:80/", "http://LOCALHOST/",
+                          "http://[::1]:8080/v2/", "http://user@127.0.0.1:9/", "http://[::ffff:127.0.0.1]/"}) {
+    INFO(url);
+    CHECK(gigasync::is_loopback_url(url));
+  }
+  for (const char* url : {"http://api.gigapay.se/v2/", "http://127.evil.example/", "http://localhost.evil.example/",
+                          "http://10.0.0.1/", "http://[::2]/", "http://127.0.0.1.nip.io/", "http://128.0.0.1/",
+                          "http://127.0.0.1@api.gigapay.se/"}) {
+    INFO(url);
+    CHECK_FALSE(gigasync::is_loopback_url(url));
+  }
+}
+
+TEST_CASE("A plain http base_url to a host that is not loopback is refused unless allowed", "[config]") {
+  EnvGuard env;
+  TempDir dir;
+  const std::string path = dir.write("gigasync.toml", "[api]\nbase_url = \"http://api.gigapay.se/v2/\"\n");
+  auto refused = gigasync::load_config(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ExitCode::config);
+  INFO(refused.error().message);
+  CHECK(refused.error().message.find(path) != std::string::npos);
+  CHECK(refused.error().message.find("http://api.gigapay.se/v2/") != std::string::npos);
+  CHECK(refused.error().message.find("unencrypted") != std::string::npos);
+  CHECK(refused.error().message.find("allow_insecure_http") != std::string::npos);
+
+  dir.write("gigasync.toml", "[api]\nbase_url = \"http://api.gigapay.se/v2/\"\nallow_insecure_http = true\n");
+  CHECK(gigasync::load_config(path).ok());
+  dir.write("gigasync.toml", "[api]\nbase_url = \"http://127.0.0.1:8700/v2/\"\n");
+  CHECK(gigasync::load_config(path).ok());
+  dir.write("gigasync.toml", "[api]\nbase_url = \"https://api.gigapay.se/v2/\"\n");
+  CHECK(gigasync::load_config(path).ok());
+
+  env.set("GIGAPAY_BASE_URL", "http://api.demo.gigapay.se/v2/");  // the environment too
+  auto from_env = gigasync::load_config(path);
+  REQUIRE_FALSE(from_env.ok());
+  CHECK(from_env.error().code == ExitCode::config);
+  CHECK(from_env.error().message.rfind("GIGAPAY_BASE_URL", 0) == 0);
 }

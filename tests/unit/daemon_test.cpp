@@ -107,7 +107,7 @@ TEST_CASE("daemon notify: the watchdog thread sends WATCHDOG=1 every WATCHDOG_US
   {
     ScopedEnv off("WATCHDOG_USEC", "0");
     CHECK_FALSE(watchdog_interval().has_value());
-    Watchdog none;
+    Watchdog none(60s);
     CHECK(listener.next(300ms).empty());
   }
   ScopedEnv env("WATCHDOG_USEC", "100000");
@@ -115,13 +115,47 @@ TEST_CASE("daemon notify: the watchdog thread sends WATCHDOG=1 every WATCHDOG_US
   auto start = std::chrono::steady_clock::now();
   int beats = 0;
   {
-    Watchdog watchdog;
-    while (std::chrono::steady_clock::now() - start < 500ms)
+    Watchdog watchdog(60s);
+    while (std::chrono::steady_clock::now() - start < 500ms) {
+      watchdog.beat();
       if (listener.next(100ms) == "WATCHDOG=1") ++beats;
+    }
   }
   CHECK(beats >= 5);
   CHECK(beats <= 13);
   CHECK(listener.next(200ms).empty());  // stopped with the object
+}
+
+TEST_CASE("daemon watchdog: WATCHDOG=1 stops when the main loop makes no progress past the deadline", "[daemon]") {
+  TempDir dir;
+  NotifyListener listener(dir.str("notify.sock"));
+  ScopedEnv socket_env("NOTIFY_SOCKET", dir.str("notify.sock"));
+  ScopedEnv env("WATCHDOG_USEC", "100000");  // a keep-alive every 50 ms
+  Watchdog watchdog(300ms);
+  auto t = std::chrono::steady_clock::now();
+  CHECK(watchdog.progressing(t));
+  CHECK(watchdog.progressing(t + 250ms));
+  CHECK_FALSE(watchdog.progressing(t + 1s));
+  // No beat (a cycle that hangs): keep-alives for the deadline, then none at all.
+  auto count_for = [&](std::chrono::milliseconds span) {
+    int n = 0;
+    auto until = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < until)
+      if (listener.next(20ms) == "WATCHDOG=1") ++n;
+    return n;
+  };
+  CHECK(count_for(250ms) >= 2);
+  std::this_thread::sleep_for(150ms);
+  while (!listener.next(10ms).empty()) {
+  }
+  CHECK(count_for(500ms) == 0);
+  // The loop moves again: the keep-alives come back.
+  watchdog.beat();
+  CHECK(count_for(200ms) >= 1);
+  // A longer deadline (a reload) covers the same stall.
+  watchdog.set_deadline(60s);
+  std::this_thread::sleep_for(400ms);
+  CHECK(watchdog.progressing(std::chrono::steady_clock::now()));
 }
 
 TEST_CASE("daemon schedule: the interval is jittered within interval_s ± jitter_s", "[daemon]") {
@@ -141,16 +175,6 @@ TEST_CASE("daemon schedule: the interval is jittered within interval_s ± jitter
   for (int i = 0; i < 200; ++i) CHECK(jittered_interval(sync_config(1, 5), rng) >= 1s);
 }
 
-TEST_CASE("daemon schedule: backoff doubles from 2 s up to the interval", "[daemon]") {
-  auto cfg = sync_config(60, 0);
-  CHECK(backoff_delay(1, cfg) == 2s);
-  CHECK(backoff_delay(2, cfg) == 4s);
-  CHECK(backoff_delay(5, cfg) == 32s);
-  CHECK(backoff_delay(6, cfg) == 60s);
-  CHECK(backoff_delay(1000, cfg) == 60s);
-  CHECK(backoff_delay(3, sync_config(5, 0)) == 5s);
-}
-
 TEST_CASE("daemon schedule: full cycles, pushes after edits, backoff and SIGUSR1", "[daemon]") {
   auto t0 = Clock::time_point{} + 1000s;
   Schedule s(sync_config(300, 0, 2), t0, 1);
@@ -167,26 +191,26 @@ TEST_CASE("daemon schedule: full cycles, pushes after edits, backoff and SIGUSR1
   CHECK(s.due(t0 + 13s) == CycleKind::none);
   CHECK(s.next_full() == t0 + 300s);  // a push does not move the full cycle
 
-  // The API is down: 2 s, then 4 s of quiet, edits included; SIGUSR1 overrides.
+  // The API is down: 300 s, then 600 s of quiet, edits included; SIGUSR1 overrides.
   s.done(CycleKind::full, Outcome::failed, t0 + 300s);
   s.edit_seen(t0 + 300s);
-  CHECK(s.due(t0 + 301s) == CycleKind::none);
-  CHECK(s.due(t0 + 302s) == CycleKind::full);
-  s.done(CycleKind::full, Outcome::failed, t0 + 302s);
+  CHECK(s.due(t0 + 599s) == CycleKind::none);
+  CHECK(s.due(t0 + 600s) == CycleKind::full);
+  s.done(CycleKind::full, Outcome::failed, t0 + 600s);
   CHECK(s.failures() == 2);
-  CHECK(s.due(t0 + 305s) == CycleKind::none);
-  s.sync_now(t0 + 305s);
-  CHECK(s.due(t0 + 305s) == CycleKind::full);
-  s.done(CycleKind::full, Outcome::ok, t0 + 305s);
+  CHECK(s.due(t0 + 1199s) == CycleKind::none);
+  s.sync_now(t0 + 1199s);
+  CHECK(s.due(t0 + 1199s) == CycleKind::full);
+  s.done(CycleKind::full, Outcome::ok, t0 + 1199s);
   CHECK(s.failures() == 0);
-  CHECK(s.next_full() == t0 + 605s);
+  CHECK(s.next_full() == t0 + 1499s);
 
   // Another process held the lock all along: try again an interval later, not at once.
-  s.done(CycleKind::full, Outcome::skipped, t0 + 700s);
-  CHECK(s.next_full() == t0 + 1000s);
+  s.done(CycleKind::full, Outcome::skipped, t0 + 1300s);
+  CHECK(s.next_full() == t0 + 1600s);
   // A reload with a shorter interval brings the next cycle closer.
-  s.set_config(sync_config(60, 0, 2), t0 + 700s);
-  CHECK(s.next_full() == t0 + 760s);
+  s.set_config(sync_config(60, 0, 2), t0 + 1300s);
+  CHECK(s.next_full() == t0 + 1360s);
 }
 
 TEST_CASE("daemon change watch: edits from another connection, not gigasync's own writes", "[daemon]") {

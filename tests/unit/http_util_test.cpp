@@ -1,7 +1,11 @@
 // URL parsing, origins, Retry-After and backoff.
+#include <httplib.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "gigasync/http.h"
 
@@ -196,4 +200,89 @@ TEST_CASE("Response::header finds a header whatever its case", "[http]") {
   CHECK(r.header("Content-Type") == "text/html");
   CHECK(r.header("RETRY-AFTER") == "3");
   CHECK(r.header("Location").empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The libcurl transport stops reading a body at TransportOptions::max_body_bytes (issue 9)
+
+namespace {
+
+// A loopback server whose /endless streams up to 256 MiB of whitespace (chunked, no length) and
+// whose /declared announces a Content-Length of 64 MiB; counts what it managed to send.
+struct BigBodyServer {
+  BigBodyServer() {
+    server.Get("/endless", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/json", [this](size_t, httplib::DataSink& sink) {
+        static const std::string chunk(64 * 1024, ' ');
+        if (sent >= 256LL * 1024 * 1024 || !sink.write(chunk.data(), chunk.size())) return false;
+        sent += static_cast<long long>(chunk.size());
+        return true;
+      });
+    });
+    server.Get("/declared", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content_provider(64 * 1024 * 1024, "application/json",
+                               [](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 std::string chunk(std::min<size_t>(length, 64 * 1024), ' ');
+                                 (void)offset;
+                                 return sink.write(chunk.data(), chunk.size());
+                               });
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    thread = std::thread([this] { server.listen_after_bind(); });
+    while (!server.is_running()) std::this_thread::sleep_for(milliseconds(5));
+  }
+  ~BigBodyServer() {
+    server.stop();
+    thread.join();
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+  httplib::Server server;
+  int port = 0;
+  std::thread thread;
+  std::atomic<long long> sent{0};
+};
+
+}  // namespace
+
+TEST_CASE("the curl transport stops reading a body as soon as it passes max_body_bytes", "[http][bounds]") {
+  BigBodyServer srv;
+  gigasync::http::TransportOptions o;
+  o.timeout = std::chrono::seconds(20);
+  o.max_body_bytes = 1024 * 1024;
+  auto t = gigasync::http::make_curl_transport(o);
+  gigasync::http::Request r;
+  r.url = srv.url("/endless");
+  auto out = t->perform(r);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.failure.kind == gigasync::http::FailureKind::too_large);
+  CHECK_THAT(out.failure.message, Catch::Contains("api.max_body_bytes"));
+  std::this_thread::sleep_for(milliseconds(200));
+  // Socket buffers hold a few MiB at most: the server was cut off far before its 256 MiB.
+  CHECK(srv.sent.load() < 64LL * 1024 * 1024);
+
+  r.url = srv.url("/declared");
+  auto declared = t->perform(r);
+  REQUIRE_FALSE(declared.ok());
+  CHECK(declared.failure.kind == gigasync::http::FailureKind::too_large);
+}
+
+TEST_CASE("a body under max_body_bytes is read whole", "[http][bounds]") {
+  httplib::Server server;
+  server.Get("/small", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(5000, 'x'), "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread th([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(milliseconds(5));
+  gigasync::http::TransportOptions o;
+  o.max_body_bytes = 5000;
+  auto t = gigasync::http::make_curl_transport(o);
+  gigasync::http::Request r;
+  r.url = "http://127.0.0.1:" + std::to_string(port) + "/small";
+  auto out = t->perform(r);
+  server.stop();
+  th.join();
+  REQUIRE(out.ok());
+  CHECK(out.response->body.size() == 5000);
 }

@@ -350,3 +350,117 @@ TEST_CASE("describe_error_body says so when the body is empty", "[json]") {
 TEST_CASE("quote escapes quotes, backslashes and control characters", "[json]") {
   CHECK(json::quote("a\"b\\c\nd") == R"("a\"b\\c\nd")");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounded input: nesting depth and the count a page may claim (issue 9)
+
+namespace {
+// `levels` nested objects: {"a":{"a":...{}...}}.
+std::string nested_objects(int levels) {
+  std::string out;
+  for (int i = 1; i < levels; ++i) out += R"({"a":)";
+  out += "{}";
+  for (int i = 1; i < levels; ++i) out += "}";
+  return out;
+}
+}  // namespace
+
+TEST_CASE("metadata nested to the depth limit is read, one level more is refused naming where", "[json][bounds]") {
+  // The object itself is one level, so metadata may hold kMaxDepth - 1.
+  auto ok = json::parse_integration(with_field("metadata", nested_objects(json::kMaxDepth - 1)), "GET x");
+  REQUIRE(ok.ok());
+  CHECK(ok->metadata->size() > 300);
+  auto deep = json::parse_integration(with_field("metadata", nested_objects(json::kMaxDepth)), "GET x");
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().code == ExitCode::data);
+  CHECK_THAT(deep.error().message, Catch::StartsWith("GET x") && Catch::Contains("nesting deeper than 64 levels"));
+}
+
+TEST_CASE("a page nested a million levels deep is refused without exhausting the stack", "[json][bounds]") {
+  const std::string arrays(1'000'000, '[');
+  auto r = json::parse_page(arrays, "page 4");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == ExitCode::data);
+  CHECK_THAT(r.error().message, Catch::StartsWith("page 4") && Catch::Contains("nesting deeper than"));
+  std::string objects;
+  for (int i = 0; i < 200'000; ++i) objects += R"({"a":)";
+  CHECK_FALSE(json::parse_integration(objects, "GET x").ok());
+  CHECK_FALSE(json::canonical_object(objects).ok());
+  Integration o;
+  CHECK_FALSE(json::apply_payload(R"({"metadata":)" + objects, o).ok());
+  CHECK(json::payload_fields(arrays).empty());
+  CHECK(json::describe_error_body(arrays).size() == 300);
+}
+
+TEST_CASE("parse_page refuses a count above kMaxCount, naming the page, before reading results", "[json][bounds]") {
+  auto at_limit = json::parse_page(page_of("[]", std::to_string(json::kMaxCount)), "page 1");
+  REQUIRE(at_limit.ok());
+  CHECK(at_limit->count == json::kMaxCount);
+  auto over = json::parse_page(page_of("[]", "9223372036854775807"), "page 2");
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.error().code == ExitCode::data);
+  CHECK_THAT(over.error().message, Catch::StartsWith("page 2") && Catch::Contains("count"));
+}
+
+TEST_CASE("trailing garbage after a JSON value is still refused by the bounded parser", "[json][bounds]") {
+  CHECK_FALSE(json::parse_integration(kFull + " x", "GET x").ok());
+  CHECK(json::parse_integration(kFull + " \n", "GET x").ok());
+}
+
+// Found by tests/fuzz/fuzz_integration (crash-04ba557d...): RapidJSON's default number parsing is
+// not correctly rounded, so a long number's canonical text changed when canonicalised again, and
+// a mirror row could never equal its own canonical form. Numbers are now read at full precision.
+TEST_CASE("canonical_object is stable for numbers the fast parser rounded wrongly", "[json][bounds][fuzz]") {
+  const std::string input = R"({"emid,": "abc", "namo|e":)" + std::string("1111111110") + std::string(66, '1') +
+                            R"(, "}p_coemid,300}p_code": "111)" + std::string("\x9d") + R"(etalm"})";
+  auto once = json::canonical_object(input);
+  REQUIRE(once.ok());
+  auto twice = json::canonical_object(once.value());
+  REQUIRE(twice.ok());
+  CHECK(twice.value() == once.value());
+  for (const char* n : {"0.1", "1e-320", "123456789012345678901234567890", "-2.2250738585072014e-308",
+                        "9007199254740993", "18446744073709551616", "0.30000000000000004"}) {
+    auto a = json::canonical_object(std::string(R"({"n":)") + n + "}");
+    REQUIRE(a.ok());
+    CHECK(json::canonical_object(a.value()).value() == a.value());
+  }
+}
+
+// Found by tests/fuzz/fuzz_integration (crash-4cdd1f74...): RapidJSON's full-precision number
+// parsing has undefined behaviour on a zero with a large exponent. Numbers are converted by
+// gigasync (integers exactly, others with strtod), and one too big for a double is refused.
+TEST_CASE("numbers are read exactly: zero with any exponent, 64-bit integers, too big refused", "[json][bounds][fuzz]") {
+  CHECK(json::canonical_object(R"({"n": 0e300, "m": -0.0e-400, "k": 0E+5})").value() == R"({"k":0.0,"m":-0.0,"n":0.0})");
+  CHECK(json::canonical_object(R"({"a": -9223372036854775808, "b": 18446744073709551615, "c": 3})").value() ==
+        R"({"a":-9223372036854775808,"b":18446744073709551615,"c":3})");
+  CHECK(json::canonical_object(R"({"big": 18446744073709551616})").value() == R"({"big":18446744073709553000.0})");
+  auto too_big = json::parse_integration(with_field("metadata", R"({"x": 1e400})"), "GET x");
+  REQUIRE_FALSE(too_big.ok());
+  CHECK_THAT(too_big.error().message, Catch::Contains("too big"));
+  auto type = json::parse_integration(with_field("type", "3"), "GET x");
+  REQUIRE(type.ok());
+  CHECK(type->type == 3);
+  CHECK_FALSE(json::parse_integration(with_field("type", "3.0"), "GET x").ok());
+}
+
+// Found by tests/fuzz/fuzz_page (crash-184a336d...): metadata with a key written twice had no
+// stable canonical form (an unstable sort), so such a row would never equal itself. Of a repeated
+// key the last value counts, as in the API's JSON reader.
+TEST_CASE("canonical metadata keeps the last of a repeated key and is stable", "[json][bounds][fuzz]") {
+  auto c = json::canonical_object(R"({"b": 1, "a": 1, "b": 2, "a": {"z": 0, "z": 1}, "b": 3})");
+  REQUIRE(c.ok());
+  CHECK(c.value() == R"({"a":{"z":1},"b":3})");
+  CHECK(json::canonical_object(c.value()).value() == c.value());
+  auto o = json::parse_integration(with_field("metadata", R"({"k": "x", "k": "y"})"), "GET x");
+  REQUIRE(o.ok());
+  CHECK(*o->metadata == R"({"k":"y"})");
+}
+
+// Found by tests/fuzz/fuzz_payload (crash-2a683374...): payload_without removed only the first of a
+// key written twice, so the field was still carried.
+TEST_CASE("payload_without and payload_with handle a key written twice", "[json][bounds][fuzz]") {
+  const std::string twice = R"({"city": "A", "email": "e@x.se", "city": "B"})";
+  CHECK(json::payload_fields(json::payload_without(twice, "city")) == std::vector<std::string>{"email"});
+  auto with = json::payload_with(twice, "city", std::string("C"));
+  CHECK(with == R"({"email":"e@x.se","city":"C"})");
+}

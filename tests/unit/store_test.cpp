@@ -121,7 +121,7 @@ TEST_CASE("Store::open creates the schema at user_version 1 in WAL mode", "[stor
   TempDir dir;
   auto store = open_store(dir);
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 2);
+  CHECK(gigasync::kSchemaVersion == 3);
   CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
                             "integration_changes"}) {
@@ -148,7 +148,7 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 2);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 3);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
@@ -709,4 +709,35 @@ TEST_CASE("the report views exist and can be queried", "[store]") {
   CHECK(sh->execAndGet("SELECT count(*) FROM report_pending_changes WHERE integration_id = 'a'").getInt() == 1);
   CHECK(sh->execAndGet("SELECT integrations FROM report_integrations_by_type WHERE type = 3").getInt() == 1);
   CHECK(sh->execAndGet("SELECT kind FROM report_integrations_by_type WHERE type = 1").getString() == "web app");
+}
+
+TEST_CASE("maintain deletes history, runs, settled changes and resolved conflicts older than the retention",
+          "[store][retention]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto& db = store->db();
+  const std::string old_at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-200 days')";
+  db.exec("INSERT INTO integration_changes (at, integration_id, source, op) VALUES (" + old_at + ", 'a', 'remote', 'insert')");
+  db.exec("INSERT INTO integration_changes (integration_id, source, op) VALUES ('b', 'remote', 'insert')");
+  db.exec("INSERT INTO sync_runs (started_at, finished_at, mode, status) VALUES (" + old_at + ", " + old_at + ", 'full', 'ok')");
+  db.exec("INSERT INTO sync_runs (started_at, finished_at, mode, status) VALUES (" + old_at + ", " + old_at + ", 'full', 'failed')");
+  db.exec("INSERT INTO pending_changes (integration_id, op, idempotency_key, state, updated_at) VALUES "
+          "('a', 'update', 'k1', 'done', " + old_at + "), ('a', 'update', 'k2', 'failed', " + old_at + ")");
+  db.exec("INSERT INTO conflicts (integration_id, field, resolved_at, resolution) VALUES ('a', 'city', " + old_at +
+          ", 'kept local'), ('a', 'name', NULL, NULL)");
+  SECTION("0 keeps everything") {
+    auto n = store->maintain(0);
+    REQUIRE(n.ok());
+    CHECK(n.value() == 0);
+    CHECK(db.execAndGet("SELECT count(*) FROM integration_changes").getInt() == 2);
+  }
+  SECTION("90 days deletes what is older, keeps the rest and the last successful run") {
+    auto n = store->maintain(90);
+    REQUIRE(n.ok());
+    CHECK(db.execAndGet("SELECT count(*) FROM integration_changes").getInt() == 1);
+    CHECK(db.execAndGet("SELECT group_concat(status) FROM sync_runs").getString() == "ok");  // the last success stays
+    CHECK(db.execAndGet("SELECT group_concat(state) FROM pending_changes").getString() == "failed");  // active stays
+    CHECK(db.execAndGet("SELECT group_concat(field) FROM conflicts").getString() == "name");  // open stays
+    CHECK(n.value() == 4);
+  }
 }

@@ -1,0 +1,32 @@
+// Store::maintain: retention and WAL checkpoints after a cycle.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "gigasync/store.h"
+#include "store/db_error.h"
+
+namespace gigasync {
+
+Result<long long> Store::maintain(int keep_history_days) {
+  long long deleted = 0;
+  try {
+    db_->exec("PRAGMA journal_size_limit = 67108864");
+    if (keep_history_days > 0) {
+      std::string cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" + std::to_string(keep_history_days) + " days')";
+      SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+      for (const std::string& sql :
+           {"DELETE FROM integration_changes WHERE at < " + cutoff,
+            "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
+            "sync_runs WHERE status IN ('ok', 'partial'))",
+            "DELETE FROM pending_changes WHERE state = 'done' AND updated_at < " + cutoff,
+            "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < " + cutoff})
+        deleted += db_->exec(sql);
+      txn.commit();
+    }
+    db_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+    return deleted;
+  } catch (const std::exception& e) {
+    return store::db_error("after the cycle", e);
+  }
+}
+
+}  // namespace gigasync
