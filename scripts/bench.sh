@@ -300,7 +300,7 @@ scenario_push() {  # reuses the concurrency-4 mirror and the sandbox of scenario
   queued=$(sqlite3 "$dir/$name.db" "SELECT count(*) FROM pending_changes WHERE state = 'pending'")
   ((queued == push_n)) || note "  !! $queued changes queued, expected $push_n (seed too small?)"
   before=$(wc -l <"$dir/latency.requests")
-  sync_gs "$name" --push-only
+  sync_gs "$name" --push-only --force-push  # 1,000 rows: past the outbound guard
   sleep 0.2  # the request log is written after each answer
   local gets writes left ideal
   gets=$(tail -n +"$((before + 1))" "$dir/latency.requests" | grep -c '"method":"GET"' || true)

@@ -38,6 +38,8 @@ struct SyncConfig {
   ConflictPolicy conflict_policy = ConflictPolicy::manual;
   double max_delete_fraction = 0.2;  // 0..1
   int min_delete_guard = 10;         // >= 0: deletions at or under this count are never refused
+  double max_push_fraction = 0.2;    // 0..1: a cycle pushing to more of the mirror than this waits ...
+  int min_push_guard = 10;           // ... unless it pushes to this many integrations or fewer
   double push_delay_s = 2;           // >= 0
   // Daemon: while cycles fail, the wait between them doubles from interval_s up to this (>= 1).
   int max_backoff_s = 3600;

@@ -16,7 +16,7 @@ namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.
@@ -184,6 +184,14 @@ class Store {
   // `keep_history_days` are deleted (0 keeps everything), then the WAL is checkpointed (its file
   // is kept under journal_size_limit). Returns how many rows were deleted.
   Result<long long> maintain(int keep_history_days);
+
+  // Operator state (gigasync_state): "" when the key is not set.
+  Result<std::string> state(const std::string& key);
+  Status set_state(const std::string& key, const std::string& value);
+  // The newest outbox row's id (0 when empty).
+  Result<long long> newest_change_id();
+  // Integrations with a pending change newer than change `after` (what the outbound guard counts).
+  Result<long long> integrations_to_push_after(long long after);
 
   SQLite::Database& db() { return *db_; }
   // A prepared statement kept for reuse (reset, bindings cleared). Hot paths use it: preparing an

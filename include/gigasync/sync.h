@@ -17,6 +17,7 @@ struct SyncOptions {
   bool push = true;
   bool dry_run = false;        // compute and print, write nothing
   bool force_deletes = false;  // allow more than max_delete_fraction deletions
+  bool force_push = false;     // approve every queued change past the outbound guard, then push
 };
 
 struct SyncReport {
@@ -27,6 +28,8 @@ struct SyncReport {
   long long mirrored = 0;        // integrations in the mirror after the cycle
   long long pending = 0, failed = 0, open_conflicts = 0;
   long long unpushed = 0;        // changes left pending because the API did not answer (exit 69)
+  long long held_by_guard = 0;   // integrations the outbound guard kept from being pushed (exit 1)
+  bool push_paused = false;      // `gigasync pause` is in force: nothing was pushed
   bool deletions_refused = false;
   std::vector<std::string> plan;  // dry run: what would happen, one line each
   std::string summary() const;    // one line for logs and systemd STATUS=

@@ -35,6 +35,7 @@ int run_cli(int argc, char** argv) {
   sync->add_option("--wait", sync_flags.wait_s, "Wait up to SECONDS for another cycle to finish (default: exit 75 at once)")
       ->check(CLI::NonNegativeNumber);
   sync->add_flag("--force-deletes", sync_flags.force_deletes, "Apply remote deletions above sync.max_delete_fraction");
+  sync->add_flag("--force-push", sync_flags.force_push, "Approve every queued change past the outbound guard and push");
   sync->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_sync(common, sync_flags); }); }; });
 
   auto* daemon = app.add_subcommand("daemon", "Run cycles every sync.interval_s and push local edits quickly (systemd)");
@@ -68,6 +69,17 @@ int run_cli(int argc, char** argv) {
   cd->add_option("ID", id)->required();
   cd->fallthrough();
   cd->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_changes_discard(common, id); }); }; });
+  auto* ca = changes->add_subcommand("approve", "Let the queued changes past the outbound guard");
+  ca->add_flag("--all", all, "Approve every change queued now")->required();
+  ca->fallthrough();
+  ca->callback([&] { action = [&] { return cli::cmd_changes_approve(common); }; });
+
+  auto* pause = app.add_subcommand("pause", "Stop pushing local edits (pulls go on, edits keep queueing)");
+  add_common(pause, common, true);
+  pause->callback([&] { action = [&] { return cli::cmd_pause(common, true); }; });
+  auto* resume = app.add_subcommand("resume", "Push local edits again");
+  add_common(resume, common, true);
+  resume->callback([&] { action = [&] { return cli::cmd_pause(common, false); }; });
 
   std::string keep;
   auto* conflicts = app.add_subcommand("conflicts", "Fields changed on both sides");

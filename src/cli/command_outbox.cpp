@@ -83,6 +83,25 @@ int cmd_changes_discard(const CommonFlags& common, long long id) {
   return 0;
 }
 
+int cmd_changes_approve(const CommonFlags& common) {
+  auto ctx = make_context(common, false);
+  if (!ctx) return fail(ctx.error());
+  auto newest = ctx->store->newest_change_id();
+  if (!newest) return fail(newest.error());
+  if (auto s = ctx->store->set_state("push_approved_through", std::to_string(newest.value())); !s) return fail(s.error());
+  std::printf("changes up to %lld approved; the next cycle pushes them past the outbound guard\n", newest.value());
+  return 0;
+}
+
+int cmd_pause(const CommonFlags& common, bool paused) {
+  auto ctx = make_context(common, false);
+  if (!ctx) return fail(ctx.error());
+  if (auto s = ctx->store->set_state("push_paused", paused ? "1" : "0"); !s) return fail(s.error());
+  std::printf(paused ? "pushing paused: pulls go on and local edits keep queueing; 'gigasync resume' to push again\n"
+                     : "pushing resumed: the next cycle (or the daemon within push_delay_s) pushes the queue\n");
+  return 0;
+}
+
 int cmd_conflicts_list(const CommonFlags& common, bool all) {
   auto ctx = make_context(common, false, OpenMode::read_only);
   if (!ctx) return fail(ctx.error());

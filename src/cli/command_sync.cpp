@@ -40,6 +40,7 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
   options.push = !flags.pull_only;
   options.dry_run = flags.dry_run;
   options.force_deletes = flags.force_deletes;
+  options.force_push = flags.force_push;
   auto before = ctx->store->last_run_id();
   if (!before) return fail(before.error());
   auto report = run_cycle(ctx->config, *ctx->store, *ctx->api, options);
@@ -82,6 +83,9 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   if (!store) return fail(store.error());
   auto c = (*store)->status_counts();
   if (!c) return fail(c.error());
+  auto paused_state = (*store)->state("push_paused");
+  if (!paused_state) return fail(paused_state.error());
+  const bool paused = paused_state.value() == "1";
   std::string took;
   try {
     took = seconds_between(c->last_run_started, c->last_run_finished, (*store)->db());
@@ -101,14 +105,16 @@ int cmd_status(const CommonFlags& common, bool as_json) {
             std::to_string(r->conflicts) + ",\"error\":" + (r->error.empty() ? "null" : json::quote(r->error)) + "}";
     }
     std::printf("{\"database\":%s,\"integrations\":%lld,\"pending\":%lld,\"in_flight\":%lld,\"failed\":%lld,"
-                "\"open_conflicts\":%lld,\"last_success\":%s,\"last_run\":%s}\n",
-                json::quote(cfg->database.path).c_str(), c->integrations, c->pending, c->in_flight, c->failed,
-                c->open_conflicts, c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
+                "\"held\":%lld,\"push_paused\":%s,\"open_conflicts\":%lld,\"last_success\":%s,\"last_run\":%s}\n",
+                json::quote(cfg->database.path).c_str(), c->integrations, c->pending, c->in_flight, c->failed, c->held,
+                paused ? "true" : "false", c->open_conflicts, c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
     return 0;
   }
   std::printf("database:      %s\n", cfg->database.path.c_str());
   std::printf("integrations:  %lld\n", c->integrations);
-  std::printf("outbox:        %lld pending, %lld in flight, %lld failed\n", c->pending, c->in_flight, c->failed);
+  std::printf("outbox:        %lld pending, %lld in flight, %lld failed, %lld held by conflicts\n", c->pending,
+              c->in_flight, c->failed, c->held);
+  std::printf("pushing:       %s\n", paused ? "paused ('gigasync resume' to push again)" : "on");
   std::printf("conflicts:     %lld open\n", c->open_conflicts);
   if (r) {
     std::printf("last run:      #%lld %s %s, started %s%s\n", r->id, r->mode.c_str(), r->status.c_str(),

@@ -8,7 +8,7 @@
 namespace gigasync::cli {
 
 struct SyncFlags {
-  bool dry_run = false, pull_only = false, push_only = false, force_deletes = false;
+  bool dry_run = false, pull_only = false, push_only = false, force_deletes = false, force_push = false;
   double wait_s = 0;
 };
 
@@ -23,6 +23,8 @@ int cmd_changes_list(const CommonFlags& common, bool all);
 int cmd_changes_show(const CommonFlags& common, long long id);
 int cmd_changes_retry(const CommonFlags& common, long long id);
 int cmd_changes_discard(const CommonFlags& common, long long id);
+int cmd_changes_approve(const CommonFlags& common);
+int cmd_pause(const CommonFlags& common, bool paused);
 
 int cmd_conflicts_list(const CommonFlags& common, bool all);
 int cmd_conflicts_show(const CommonFlags& common, long long id);

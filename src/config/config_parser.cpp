@@ -221,6 +221,8 @@ const std::vector<KeyRule>& key_table() {
       number_key("sync", "max_delete_fraction", [](Config& c) -> double& { return c.sync.max_delete_fraction; }, 0.0,
                  1.0),
       int_key("sync", "min_delete_guard", [](Config& c) -> int& { return c.sync.min_delete_guard; }, 0, INT_MAX),
+      number_key("sync", "max_push_fraction", [](Config& c) -> double& { return c.sync.max_push_fraction; }, 0.0, 1.0),
+      int_key("sync", "min_push_guard", [](Config& c) -> int& { return c.sync.min_push_guard; }, 0, INT_MAX),
       number_key("sync", "push_delay_s", [](Config& c) -> double& { return c.sync.push_delay_s; }, 0.0,
                  HUGE_VAL),
       int_key("sync", "max_backoff_s", [](Config& c) -> int& { return c.sync.max_backoff_s; }, 1, INT_MAX),

@@ -28,7 +28,8 @@ long long ChangeWatch::data_version() {
 
 ChangeWatch::Fingerprint ChangeWatch::fingerprint() {
   SQLite::Statement q(*db_,
-                      "SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), '') FROM pending_changes "
+                      "SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), '') || (SELECT coalesce(group_concat(key "
+                      "|| '=' || value), '') FROM gigasync_state) FROM pending_changes "
                       "WHERE state = 'pending' AND attempts = 0");
   q.executeStep();
   return Fingerprint{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString()};

@@ -296,10 +296,16 @@ std::string version_3() {
          "CREATE INDEX integration_changes_by_time ON integration_changes (at);\n";
 }
 
+// Version 4: operator state kept in the database, so a running daemon obeys a command at once
+// (push paused, pushes approved past the outbound guard).
+std::string version_4() {
+  return "CREATE TABLE gigasync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n";
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> all = {tables() + views(), version_2(), version_3()};
+  static const std::vector<std::string> all = {tables() + views(), version_2(), version_3(), version_4()};
   return all;
 }
 

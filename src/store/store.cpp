@@ -142,7 +142,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
                                                  "permissions); only status, changes/conflicts list|show and verify read it");
       db->setBusyTimeout(30000);
       db->exec("PRAGMA journal_mode = WAL");
-      db->exec("PRAGMA synchronous = NORMAL");
+      // FULL: every commit is on disk before the next step. The commit that freezes a body and marks
+      // it in flight must survive a power cut, or a later edit could fold into a change whose key was
+      // already sent. In WAL mode this costs one fsync per commit; the pull commits a few times.
+      db->exec("PRAGMA synchronous = FULL");
       db->exec("PRAGMA foreign_keys = ON");
       apply_test_page_limit(*db);
     }

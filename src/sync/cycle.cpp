@@ -54,6 +54,8 @@ std::string SyncReport::summary() const {
                   std::to_string(failed) + " failed, " + plural(open_conflicts, "open conflict", "open conflicts");
   if (deletions_refused) s += "; remote deletions refused (see log)";
   if (unpushed > 0) s += "; " + std::to_string(unpushed) + " not pushed (API unreachable)";
+  if (held_by_guard > 0) s += "; " + std::to_string(held_by_guard) + " held by the outbound guard (see log)";
+  if (push_paused) s += "; pushing paused";
   if (run.diverged > 0) s += "; SELF-CHECK FAILED for " + std::to_string(run.diverged) + " (see log)";
   return s;
 }
@@ -93,6 +95,8 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     report.run.push_failed = p->failed;
     report.run.conflicts += p->conflicts;
     report.unpushed = p->unpushed;
+    report.held_by_guard = p->held_by_guard;
+    report.push_paused = p->paused;
     for (auto& line : p->plan) report.plan.push_back(std::move(line));
   }
   if (!options.dry_run) {
@@ -101,9 +105,14 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     report.run.diverged = static_cast<long long>(d->size());
   }
   if (auto s = fill_counts(store, report); !s) return fail(s.error());
-  bool partial = report.run.push_failed > 0 || report.failed > 0 || report.open_conflicts > 0 || report.deletions_refused;
+  bool partial = report.run.push_failed > 0 || report.failed > 0 || report.open_conflicts > 0 ||
+                 report.deletions_refused || report.held_by_guard > 0;
   report.exit = partial ? ExitCode::partial : ExitCode::ok;
   report.run.status = partial ? "partial" : "ok";
+  if (report.held_by_guard > 0) {
+    report.run.status = "guarded";
+    report.run.error = std::to_string(report.held_by_guard) + " integrations to push wait for approval (outbound guard)";
+  }
   if (report.unpushed > 0) {
     report.exit = ExitCode::unavailable;
     report.run.status = "unpushed";

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "gigasync/json.h"
@@ -21,12 +22,45 @@ class Pusher {
     auto ids = store_.integrations_with_pending();
     if (!ids) return ids.error();
     if (options.dry_run) return plan();
+    if (auto s = check_gates(options); !s) return s.error();
+    if (out_.paused || out_.held_by_guard > 0) return out_;
     parallel_for(ids->size(), cfg_.api.concurrency, [&](size_t i) { return push_integration((*ids)[i]); });
     if (fatal_) return *fatal_;
     return out_;
   }
 
  private:
+  // `gigasync pause`, and the outbound guard: more integrations to push than
+  // max(min_push_guard, max_push_fraction × mirror) are held until approved.
+  Status check_gates(const SyncOptions& options) {
+    auto paused = store_.state("push_paused");
+    if (!paused) return paused.error();
+    if (paused.value() == "1") {
+      spdlog::info("pushing is paused ('gigasync resume' to resume); local edits keep queueing");
+      out_.paused = true;
+      return ok_status();
+    }
+    auto newest = store_.newest_change_id();
+    if (!newest) return newest.error();
+    if (options.force_push)
+      if (auto s = store_.set_state("push_approved_through", std::to_string(newest.value())); !s) return s;
+    auto approved = store_.state("push_approved_through");
+    if (!approved) return approved.error();
+    auto waiting = store_.integrations_to_push_after(approved->empty() ? 0 : std::stoll(approved.value()));
+    if (!waiting) return waiting.error();
+    auto counts = store_.status_counts();
+    if (!counts) return counts.error();
+    double limit = std::max(static_cast<double>(cfg_.sync.min_push_guard),
+                            cfg_.sync.max_push_fraction * static_cast<double>(counts->integrations));
+    if (static_cast<double>(waiting.value()) <= limit) return ok_status();
+    out_.held_by_guard = waiting.value();
+    spdlog::warn("outbound guard: {} integrations would be changed in the API (more than {:.0f}: max_push_fraction {} "
+                 "of {} mirrored, min_push_guard {}); nothing pushed. If intended: 'gigasync changes approve --all' "
+                 "or 'gigasync sync --force-push'; if not: 'gigasync changes list' and 'gigasync changes discard ID'",
+                 waiting.value(), limit, cfg_.sync.max_push_fraction, counts->integrations, cfg_.sync.min_push_guard);
+    return ok_status();
+  }
+
   Result<PushOutcome> plan() {
     auto changes = store_.list_changes(false);
     if (!changes) return changes.error();

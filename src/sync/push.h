@@ -9,6 +9,8 @@ namespace gigasync {
 struct PushOutcome {
   long long pushed = 0, failed = 0, conflicts = 0, deferred = 0;
   long long unpushed = 0;         // left pending because the API did not answer after the retries
+  long long held_by_guard = 0;    // integrations the outbound guard held (nothing was pushed)
+  bool paused = false;            // pushing is paused (nothing was pushed)
   std::vector<std::string> plan;  // dry run only
 };
 

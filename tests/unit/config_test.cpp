@@ -317,7 +317,8 @@ TEST_CASE("An unknown key is an error naming the file, the line and the known ke
         "page_size, concurrency, timeout_s, max_retries, allow_insecure_http, max_body_bytes)");
   CHECK(parse_error_of("[sync]\n\n\nconflict = \"manual\"\n") ==
         "gigasync.toml:4: unknown key 'sync.conflict' (known keys in [sync]: interval_s, jitter_s, conflict_policy, "
-        "max_delete_fraction, min_delete_guard, push_delay_s, max_backoff_s, cycle_deadline_s)");
+        "max_delete_fraction, min_delete_guard, max_push_fraction, min_push_guard, push_delay_s, max_backoff_s, "
+        "cycle_deadline_s)");
   CHECK(parse_error_of("[database]\npath = \"/x\"\nfile = \"/y\"\n") ==
         "gigasync.toml:3: unknown key 'database.file' (known keys in [database]: path, keep_history_days)");
 }
@@ -664,7 +665,8 @@ TEST_CASE("The example config/gigasync.toml sets every key once, each after a co
   const std::vector<std::string> keys = {"base_url",   "token_file",          "integration_id", "page_size",
                                          "concurrency", "timeout_s",          "max_retries",    "allow_insecure_http", "max_body_bytes", "path", "keep_history_days",
                                          "interval_s",  "jitter_s",           "conflict_policy",
-                                         "max_delete_fraction", "min_delete_guard", "push_delay_s", "max_backoff_s",
+                                         "max_delete_fraction", "min_delete_guard", "max_push_fraction", "min_push_guard",
+                                         "push_delay_s", "max_backoff_s",
                                          "cycle_deadline_s", "level", "format",
                                          "file"};
   std::istringstream lines(text);

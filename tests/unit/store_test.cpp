@@ -117,12 +117,13 @@ bool is_uuid4(const std::string& s) {
 
 // --- opening and migrations --------------------------------------------------------------------
 
-TEST_CASE("Store::open creates the schema at user_version 1 in WAL mode", "[store]") {
+TEST_CASE("Store::open creates the schema at the current user_version in WAL mode, commits durable", "[store]") {
   TempDir dir;
   auto store = open_store(dir);
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 3);
+  CHECK(gigasync::kSchemaVersion == 4);
   CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(store->db().execAndGet("PRAGMA synchronous").getInt() == 2);  // FULL: an in-flight mark survives a power cut
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
                             "integration_changes"}) {
     INFO(table);
@@ -148,7 +149,7 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 3);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 4);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
@@ -274,6 +275,7 @@ TEST_CASE("an UPDATE after the change was sent queues a second change with anoth
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 2);
   CHECK(changes[0].payload == first[0].payload);  // the sent change's body is never changed
+  CHECK(changes[0].sent_body == sent.sent_body);  // nor its frozen body
   CHECK(changes[0].idempotency_key == first[0].idempotency_key);
   CHECK(changes[1].op == "update");
   CHECK(changes[1].state == "pending");
