@@ -60,12 +60,18 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+struct NotifyConfig {
+  std::string heartbeat_url;  // GET after a good cycle, <url>/fail after a failed one; empty = off
+  bool operator==(const NotifyConfig&) const = default;
+};
+
 struct Config {
   ApiConfig api;
   DatabaseConfig database;
   SyncConfig sync;
   LogConfig log;
   MetricsConfig metrics;
+  NotifyConfig notify;
   std::string source_path;  // the file it was read from ("" when none)
   // Where the token came from, for messages ("env GIGAPAY_TOKEN", "file /etc/...", "credential ...").
   // Never the token itself.

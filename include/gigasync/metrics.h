@@ -10,4 +10,8 @@ namespace gigasync {
 // Failures to write are logged, never fatal.
 void write_metrics(const Config& cfg, Store& store, const SyncReport* report);
 
+// [notify] heartbeat_url (the healthchecks convention): GET <url> after a good cycle, <url>/fail
+// after a failed one, with a 10 s timeout, no token and no data. A failed ping is logged, never fatal.
+void ping_heartbeat(const Config& cfg, bool cycle_ok);
+
 }  // namespace gigasync

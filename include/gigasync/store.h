@@ -185,6 +185,11 @@ class Store {
   // is kept under journal_size_limit). Returns how many rows were deleted.
   Result<long long> maintain(int keep_history_days);
 
+  // A consistent copy of the whole database (mirror, base, outbox, conflicts, history) at `file`,
+  // taken while other processes read and write (VACUUM INTO), created owner-only (0600).
+  // Errors: usage when `file` exists; cant_create when it can not be written.
+  Status backup_to(const std::string& file);
+
   // Operator state (gigasync_state): "" when the key is not set.
   Result<std::string> state(const std::string& key);
   Status set_state(const std::string& key, const std::string& value);

@@ -44,6 +44,12 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
 // each ("" list = equal). Differences that a waiting local change explains are marked so.
 Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClient& api);
 
+// `gigasync refresh ID…`: each integration read now (GET) and applied as a pull would (merged with
+// pending changes, conflicts by policy, history); a 404 confirms a deletion. One line per id.
+// REQUIRES: the caller holds the CycleLock.
+Result<std::vector<std::string>> refresh(const Config& cfg, Store& store, ApiClient& api,
+                                         const std::vector<std::string>& ids);
+
 // An exclusive lock per database (flock on "<db>.lock"), released when the holder exits or dies.
 class CycleLock {
  public:

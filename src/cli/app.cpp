@@ -74,6 +74,22 @@ int run_cli(int argc, char** argv) {
   ca->fallthrough();
   ca->callback([&] { action = [&] { return cli::cmd_changes_approve(common); }; });
 
+  std::vector<std::string> refresh_ids;
+  bool refresh_all = false;
+  auto* refresh = app.add_subcommand("refresh", "Read these integrations from the API now and apply them as a pull would");
+  add_common(refresh, common, true);
+  refresh->add_option("ID", refresh_ids, "Integration ids");
+  refresh->add_flag("--all", refresh_all, "A full pull");
+  refresh->callback([&] {
+    action = [&] { return cli::run_stoppable([&] { return cli::cmd_refresh(common, refresh_ids, refresh_all); }); };
+  });
+
+  std::string backup_file;
+  auto* backup = app.add_subcommand("backup", "Write a consistent copy of the database (safe while a daemon runs)");
+  add_common(backup, common, true);
+  backup->add_option("FILE", backup_file, "A new file (0600)")->required();
+  backup->callback([&] { action = [&] { return cli::cmd_backup(common, backup_file); }; });
+
   auto* pause = app.add_subcommand("pause", "Stop pushing local edits (pulls go on, edits keep queueing)");
   add_common(pause, common, true);
   pause->callback([&] { action = [&] { return cli::cmd_pause(common, true); }; });

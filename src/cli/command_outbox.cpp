@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "util/text_width.h"
 #include "gigasync/cancel.h"
 #include "gigasync/outbox.h"
 #include "gigasync/sync.h"
@@ -11,7 +12,8 @@ namespace {
 
 std::string value(const std::optional<std::string>& v) { return v ? "\"" + *v + "\"" : "NULL"; }
 
-std::string cut(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; }
+// Cut and padded to `n` terminal columns (display width, not bytes: names are often not ASCII).
+std::string cut(const std::string& s, size_t n) { return fit(s, n); }
 
 // Opens the store under the cycle lock (waiting up to 30 s for a running cycle).
 struct Locked {
@@ -42,7 +44,7 @@ int cmd_changes_list(const CommonFlags& common, bool all) {
   std::printf("%-6s %-10s %-8s %-9s %-4s %-24s %s\n", "ID", "STATE", "OP", "ATTEMPTS", "", "INTEGRATION", "PAYLOAD / LAST ERROR");
   for (const auto& c : changes.value()) {
     std::string detail = c.last_error.empty() ? c.payload : c.last_error;
-    std::printf("%-6lld %-10s %-8s %-9lld %-4s %-24s %s\n", c.id, std::string(to_string(c.state)).c_str(),
+    std::printf("%-6lld %-10s %-8s %-9lld %-4s %s %s\n", c.id, std::string(to_string(c.state)).c_str(),
                 std::string(to_string(c.op)).c_str(), c.attempts, "",
                 cut(c.integration_id, 24).c_str(), cut(detail, 80).c_str());
   }
@@ -93,6 +95,33 @@ int cmd_changes_approve(const CommonFlags& common) {
   return 0;
 }
 
+int cmd_refresh(const CommonFlags& common, const std::vector<std::string>& ids, bool all) {
+  if (all == !ids.empty())
+    return fail(make_error(ExitCode::usage, "refresh takes integration ids, or --all (a full pull), not both"));
+  if (all) {
+    SyncFlags flags;
+    flags.pull_only = true;
+    return cmd_sync(common, flags);
+  }
+  auto ctx = make_context(common, true);
+  if (!ctx) return fail(ctx.error());
+  auto lock = CycleLock::acquire(ctx->config.database.path, 30);
+  if (!lock) return fail(lock.error());
+  auto lines = refresh(ctx->config, *ctx->store, *ctx->api, ids);
+  if (!lines) return fail(lines.error());
+  for (const auto& line : lines.value()) std::printf("%s\n", line.c_str());
+  return 0;
+}
+
+int cmd_backup(const CommonFlags& common, const std::string& file) {
+  auto ctx = make_context(common, false, OpenMode::read_only);
+  if (!ctx) return fail(ctx.error());
+  if (auto s = ctx->store->backup_to(file); !s) return fail(s.error());
+  std::printf("backup of %s written to %s (restore: stop gigasync, copy it over the mirror, start gigasync)\n",
+              ctx->config.database.path.c_str(), file.c_str());
+  return 0;
+}
+
 int cmd_pause(const CommonFlags& common, bool paused) {
   auto ctx = make_context(common, false);
   if (!ctx) return fail(ctx.error());
@@ -113,7 +142,7 @@ int cmd_conflicts_list(const CommonFlags& common, bool all) {
   }
   std::printf("%-5s %-24s %-16s %-22s %-22s %-22s %s\n", "ID", "INTEGRATION", "FIELD", "BASE", "LOCAL", "REMOTE", "RESOLUTION");
   for (const auto& k : list.value())
-    std::printf("%-5lld %-24s %-16s %-22s %-22s %-22s %s\n", k.id, cut(k.integration_id, 24).c_str(), k.field.c_str(),
+    std::printf("%-5lld %s %s %s %s %s %s\n", k.id, cut(k.integration_id, 24).c_str(), cut(k.field, 16).c_str(),
                 cut(value(k.base_value), 22).c_str(), cut(value(k.local_value), 22).c_str(),
                 cut(value(k.remote_value), 22).c_str(), k.resolution.empty() ? "open" : k.resolution.c_str());
   return 0;

@@ -48,6 +48,7 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
   if (interrupted && !flags.dry_run) record_interruption(*ctx->store, before.value());
   if (!report) {
     write_metrics(ctx->config, *ctx->store, nullptr);
+    ping_heartbeat(ctx->config, false);
     if (interrupted) spdlog::info("{}", report.error().message);
     else spdlog::error("{}", report.error().message);  // through the logger: JSON lines stay JSON
     return static_cast<int>(report.error().code);
@@ -59,6 +60,7 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
     return static_cast<int>(report->exit);
   }
   write_metrics(ctx->config, *ctx->store, &report.value());
+  ping_heartbeat(ctx->config, true);
   spdlog::info("{}", report->summary());
   return static_cast<int>(report->exit);
 }

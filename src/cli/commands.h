@@ -25,6 +25,8 @@ int cmd_changes_retry(const CommonFlags& common, long long id);
 int cmd_changes_discard(const CommonFlags& common, long long id);
 int cmd_changes_approve(const CommonFlags& common);
 int cmd_pause(const CommonFlags& common, bool paused);
+int cmd_backup(const CommonFlags& common, const std::string& file);
+int cmd_refresh(const CommonFlags& common, const std::vector<std::string>& ids, bool all);
 
 int cmd_conflicts_list(const CommonFlags& common, bool all);
 int cmd_conflicts_show(const CommonFlags& common, long long id);

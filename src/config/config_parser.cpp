@@ -20,7 +20,7 @@
 namespace gigasync {
 namespace {
 
-constexpr std::array<std::string_view, 5> kSections = {"api", "database", "sync", "log", "metrics"};
+constexpr std::array<std::string_view, 6> kSections = {"api", "database", "sync", "log", "metrics", "notify"};
 
 constexpr std::string_view kTokenAdvice =
     "the token must not be written in the config file; put it in the file named by "
@@ -231,6 +231,8 @@ const std::vector<KeyRule>& key_table() {
       choice_key("log", "format", kFormats,
                  [](Config& c, std::size_t i) { c.log.format = i == 0 ? LogFormat::text : LogFormat::json; }),
       string_key("metrics", "file", [](Config& c) -> std::string& { return c.metrics.file; }, Empty::allowed),
+      string_key("notify", "heartbeat_url", [](Config& c) -> std::string& { return c.notify.heartbeat_url; },
+                 Empty::allowed),
   };
   return table;
 }

@@ -117,6 +117,7 @@ std::optional<int> Loop::cycle(CycleKind kind) {
   watchdog_.beat();
   record_interruption(result, before);
   write_metrics(cfg, *rt_->store, result ? &result.value() : nullptr);
+  ping_heartbeat(cfg, result.ok());
   lock.value().reset();
   notify(status_assignment(cycle_status(result)));
   return finish(kind, result);

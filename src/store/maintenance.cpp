@@ -1,5 +1,8 @@
 // Store::maintain: retention and WAL checkpoints after a cycle.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "gigasync/store.h"
 #include "store/db_error.h"
@@ -26,6 +29,24 @@ Result<long long> Store::maintain(int keep_history_days) {
     return deleted;
   } catch (const std::exception& e) {
     return store::db_error("after the cycle", e);
+  }
+}
+
+Status Store::backup_to(const std::string& file) {
+  if (std::filesystem::exists(file))
+    return make_error(ExitCode::usage, "backup: " + file + " exists; name a new file (nothing was written)");
+  mode_t old = ::umask(077);  // the copy holds the same names and addresses as the mirror
+  try {
+    SQLite::Statement q(*db_, "VACUUM INTO ?");
+    q.bind(1, file);
+    q.exec();
+    ::umask(old);
+    return ok_status();
+  } catch (const std::exception& e) {
+    ::umask(old);
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    return make_error(ExitCode::cant_create, "backup to " + file + " failed: " + e.what());
   }
 }
 

@@ -1,6 +1,11 @@
 // The outbound guard and pausing pushes, with the real binary.
 #include <catch2/catch.hpp>
 
+#include <httplib.h>
+
+#include <mutex>
+#include <thread>
+
 #include "support/sandbox_fixture.h"
 
 using namespace gigasync;
@@ -83,4 +88,76 @@ TEST_CASE("pause stops pushing while pulls go on; resume pushes the queue", "[op
   CHECK(run.gigasync({"status"}).out.find("pushing:       on") != std::string::npos);
   CHECK(run.sync().exit_code == 0);
   CHECK(run.remote().at(id).city == "Paused");
+}
+
+TEST_CASE("backup writes a consistent owner-only copy with the outbox, refuses an existing file", "[operate][backup]") {
+  SandboxRun run(sandbox_options(25));
+  REQUIRE(run.sync().exit_code == 0);
+  std::string id = run.text("SELECT id FROM integrations WHERE type = 3 LIMIT 1");
+  REQUIRE(sqlite3(run, "UPDATE integrations SET city = 'Queued' WHERE id = '" + id + "'").exit_code == 0);
+  const std::string copy = run.dir.str("backup.db");
+  auto r = run.gigasync({"backup", copy});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  REQUIRE(fs::exists(copy));
+  CHECK((fs::status(copy).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  auto rows = run_gigasync_tool("sqlite3", {copy, "SELECT count(*) FROM integrations; SELECT count(*) FROM "
+                                                  "pending_changes WHERE state = 'pending'; PRAGMA integrity_check"});
+  CHECK(rows.out == "25\n1\nok\n");
+  CHECK(run.gigasync({"backup", copy}).exit_code == 64);  // never overwritten
+}
+
+TEST_CASE("refresh applies named integrations now, as a pull would, and confirms a deletion by 404",
+          "[operate][refresh]") {
+  SandboxRun run(sandbox_options(25));
+  REQUIRE(run.sync().exit_code == 0);
+  std::string changed = run.text("SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1");
+  std::string gone = run.text("SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1 OFFSET 1");
+  std::string edited = run.text("SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1 OFFSET 2");
+  remote_set(run.server, changed, "city", "\"Refreshed\"");
+  REQUIRE(run.server.remove_object(gone));
+  remote_set(run.server, edited, "city", "\"Remote\"");
+  REQUIRE(sqlite3(run, "UPDATE integrations SET city = 'Local' WHERE id = '" + edited + "'").exit_code == 0);
+  auto r = run.gigasync({"refresh", changed, gone, edited});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("integration " + changed + ": updated") != std::string::npos);
+  CHECK(r.out.find("integration " + gone + ": deleted in the API (404): removed") != std::string::npos);
+  CHECK(r.out.find("integration " + edited + ": updated, with 1 conflict(s)") != std::string::npos);
+  CHECK(run.mirror().at(changed).city == "Refreshed");
+  CHECK(run.mirror().count(gone) == 0);
+  CHECK(run.mirror().at(edited).city == "Local");  // manual: the local value waits for a decision
+  CHECK(run.count("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL AND field = 'city'") == 1);
+  CHECK(run.gigasync({"refresh"}).exit_code == 64);
+  CHECK(run.gigasync({"refresh", "--all"}).exit_code == 1);  // a full pull; the conflict is still open
+}
+
+TEST_CASE("the heartbeat URL is pinged after a good cycle and /fail after a failed one, without the token",
+          "[operate][heartbeat]") {
+  httplib::Server hb;
+  std::mutex mu;
+  std::vector<std::string> seen;
+  bool saw_auth = false;
+  hb.Get(R"(/ping.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    seen.push_back(req.path);
+    saw_auth = saw_auth || req.has_header("Authorization");
+    res.set_content("OK", "text/plain");
+  });
+  int port = hb.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { hb.listen_after_bind(); });
+  {
+    SandboxRun run(sandbox_options(10), "",
+                   "[notify]\nheartbeat_url = \"http://127.0.0.1:" + std::to_string(port) + "/ping\"\n");
+    CHECK(run.sync().exit_code == 0);
+    sandbox::Faults f;
+    f.forbid = true;
+    run.server.set_faults(f);
+    CHECK(run.sync().exit_code == 77);
+  }
+  hb.stop();
+  serving.join();
+  std::lock_guard lock(mu);
+  CHECK(seen == std::vector<std::string>{"/ping", "/ping/fail"});
+  CHECK_FALSE(saw_auth);
 }

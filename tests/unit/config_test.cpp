@@ -330,13 +330,13 @@ TEST_CASE("A table inside a section is an unknown key", "[config]") {
 
 TEST_CASE("An unknown section is an error naming the file and the line", "[config]") {
   CHECK(parse_error_of("[api]\npage_size = 5\n\n[apis]\npage_size = 5\n") ==
-        "gigasync.toml:4: unknown section [apis] (known sections: api, database, sync, log, metrics)");
+        "gigasync.toml:4: unknown section [apis] (known sections: api, database, sync, log, metrics, notify)");
 }
 
 TEST_CASE("A key outside any section is an error naming the file and the line", "[config]") {
   CHECK(parse_error_of("\npage_size = 5\n") ==
         "gigasync.toml:2: unknown key 'page_size' outside any section (known sections: api, database, sync, log, "
-        "metrics)");
+        "metrics, notify)");
 }
 
 TEST_CASE("A section given as a plain value is an error", "[config]") {
@@ -668,7 +668,7 @@ TEST_CASE("The example config/gigasync.toml sets every key once, each after a co
                                          "max_delete_fraction", "min_delete_guard", "max_push_fraction", "min_push_guard",
                                          "push_delay_s", "max_backoff_s",
                                          "cycle_deadline_s", "level", "format",
-                                         "file"};
+                                         "file", "heartbeat_url"};
   std::istringstream lines(text);
   std::string line;
   std::string previous;
