@@ -112,6 +112,7 @@ class Store {
 
   Result<std::map<std::string, Integration>> load_all(Table t);
   Result<std::optional<Integration>> load_one(Table t, const std::string& id);
+  Result<std::vector<std::string>> mirror_ids();
 
   Result<long long> begin_run(const std::string& mode);
   Status finish_run(const RunRecord& r);

@@ -3,12 +3,12 @@
 
 #include "gigasync/store.h"
 #include "store/db_error.h"
+#include "store/rows.h"
 
 namespace gigasync {
 namespace {
 
-constexpr const char* kCols =
-    "id, name, type, logo, metadata, email, recipient, address_line_1, address_line_2, zip_code, city";
+constexpr const char* kCols = store::kColumns;
 constexpr const char* kFields[] = {"name", "logo", "metadata", "email", "recipient",
                                    "address_line_1", "address_line_2", "zip_code", "city"};
 // Staged rows that no active outbox row concerns: copied as they are.
@@ -17,30 +17,9 @@ constexpr const char* kPlain =
 
 using store::db_error;
 
-void bind_text(SQLite::Statement& q, int i, const std::optional<std::string>& v) {
-  if (v) q.bind(i, *v); else q.bind(i);
-}
+using store::bind_text;
 
-std::optional<std::string> text(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getString();
-}
-
-Integration row_of(SQLite::Statement& q) {
-  Integration o;
-  o.id = q.getColumn(0).getString();
-  o.name = text(q.getColumn(1));
-  o.type = q.getColumn(2).getInt64();
-  o.logo = text(q.getColumn(3));
-  o.metadata = text(q.getColumn(4));
-  o.email = text(q.getColumn(5));
-  o.recipient = text(q.getColumn(6));
-  o.address_line_1 = text(q.getColumn(7));
-  o.address_line_2 = text(q.getColumn(8));
-  o.zip_code = text(q.getColumn(9));
-  o.city = text(q.getColumn(10));
-  return o;
-}
+Integration row_of(SQLite::Statement& q) { return store::row_to_integration(q); }
 
 template <class F>
 Result<std::vector<Integration>> rows(SQLite::Statement& q, F bind) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "store/file_mode.h"
+#include "store/rows.h"
 #include "store/schema.h"
 
 namespace gigasync {
@@ -18,33 +19,10 @@ namespace {
 
 const char* table_name(Table t) { return t == Table::mirror ? "integrations" : "integration_base"; }
 
-std::optional<std::string> text(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getString();
-}
+using store::bind_text;
+using store::row_to_integration;
 
-Integration row_to_integration(SQLite::Statement& q) {
-  Integration o;
-  o.id = q.getColumn(0).getString();
-  o.name = text(q.getColumn(1));
-  o.type = q.getColumn(2).getInt64();
-  o.logo = text(q.getColumn(3));
-  o.metadata = text(q.getColumn(4));
-  o.email = text(q.getColumn(5));
-  o.recipient = text(q.getColumn(6));
-  o.address_line_1 = text(q.getColumn(7));
-  o.address_line_2 = text(q.getColumn(8));
-  o.zip_code = text(q.getColumn(9));
-  o.city = text(q.getColumn(10));
-  return o;
-}
-
-void bind_text(SQLite::Statement& q, int i, const std::optional<std::string>& v) {
-  if (v) q.bind(i, *v); else q.bind(i);
-}
-
-constexpr const char* kColumns =
-    "id, name, type, logo, metadata, email, recipient, address_line_1, address_line_2, zip_code, city";
+using store::kColumns;
 
 using store::db_error;
 
@@ -199,6 +177,17 @@ Result<std::optional<Integration>> Store::load_one(Table t, const std::string& i
     return std::optional<Integration>(row_to_integration(q));
   } catch (const std::exception& e) {
     return db_error("reading integration " + id, e);
+  }
+}
+
+Result<std::vector<std::string>> Store::mirror_ids() {
+  try {
+    std::vector<std::string> out;
+    SQLite::Statement q(*db_, "SELECT id FROM integrations");
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  } catch (const std::exception& e) {
+    return db_error("reading the mirror's ids", e);
   }
 }
 

@@ -39,6 +39,8 @@ std::string with_page(const std::string& url, long long page) {
   return url.substr(0, start) + std::to_string(page) + url.substr(start + len);
 }
 
+constexpr long long kMaxParallelPages = 100'000;
+
 class Streamer {
  public:
   Streamer(ApiClient& api, int concurrency, const PageSink& sink) : api_(api), concurrency_(concurrency), sink_(sink) {}
@@ -72,7 +74,8 @@ class Streamer {
     if (auto s = api_.check_origin(second_url, "page 1's next link"); !s) return s.error();
     long long per_page = static_cast<long long>(first.results.size());
     long long total = (first.count + per_page - 1) / per_page;
-    if (total < 2) return std::optional<std::string>(second_url);
+    // `count` is the server's claim: past kMaxParallelPages pages, follow `next` one by one.
+    if (total < 2 || total - 1 > kMaxParallelPages) return std::optional<std::string>(second_url);
     std::optional<Error> failure;
     std::optional<std::string> last_next;
     bool shrank = false;

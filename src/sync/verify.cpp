@@ -1,8 +1,10 @@
-// `gigasync verify`: the mirror against a fresh listing, field by field.
+// `gigasync verify`: the mirror against a fresh listing, field by field, page by page.
+#include <unordered_set>
+
 #include "gigasync/json.h"
 #include "gigasync/sync.h"
-#include "sync/fetch.h"
 #include "sync/merge.h"
+#include "sync/page_stream.h"
 
 namespace gigasync {
 namespace {
@@ -12,32 +14,38 @@ std::string shown(const std::optional<std::string>& v) { return v ? json::quote(
 }  // namespace
 
 Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClient& api) {
-  auto snap = fetch_all(api, cfg.api.concurrency);
-  if (!snap) return snap.error();
-  auto mirror = store.load_all(Table::mirror);
-  if (!mirror) return mirror.error();
   auto waiting = store.list_changes(false);
   if (!waiting) return waiting.error();
-  std::set<std::string> explained;
+  std::unordered_set<std::string> explained, listed;  // ids only: verify is a diagnostic, not the pull
   for (const auto& c : waiting.value()) explained.insert(c.integration_id);
   auto note = [&](const std::string& id) { return explained.count(id) ? " (a local change is waiting)" : ""; };
   std::vector<std::string> out;
-  for (const auto& remote : snap->objects) {
-    auto m = mirror->find(remote.id);
-    if (m == mirror->end()) {
-      out.push_back("integration " + remote.id + ": in the API, not in the mirror" + note(remote.id));
-      continue;
+  PageSink compare = [&](const json::IntegrationPage& page, long long) -> Result<std::vector<std::string>> {
+    std::vector<std::string> repeats;
+    for (const auto& remote : page.results) {
+      if (!listed.insert(remote.id).second) repeats.push_back(remote.id);
+      auto local = store.load_one(Table::mirror, remote.id);
+      if (!local) return local.error();
+      if (!local.value()) {
+        out.push_back("integration " + remote.id + ": in the API, not in the mirror" + note(remote.id));
+        continue;
+      }
+      Integration mine = json::canonical_row(**local);
+      for (const auto& f : diff_fields(mine, remote))
+        out.push_back("integration " + remote.id + " " + f + ": mirror " + shown(mine.get(f)) + ", API " +
+                      shown(remote.get(f)) + note(remote.id));
     }
-    Integration local = json::canonical_row(m->second);
-    for (const auto& f : diff_fields(local, remote))
-      out.push_back("integration " + remote.id + " " + f + ": mirror " + shown(local.get(f)) + ", API " +
-                    shown(remote.get(f)) + note(remote.id));
-  }
-  for (const auto& [id, row] : mirror.value())
-    if (!snap->index.count(id)) out.push_back("integration " + id + ": in the mirror, not in the API" + note(id));
-  if (!snap->clean()) {
+    return repeats;
+  };
+  auto stats = stream_pages(api, cfg.api.concurrency, compare);
+  if (!stats) return stats.error();
+  auto mirror_ids = store.mirror_ids();
+  if (!mirror_ids) return mirror_ids.error();
+  for (const auto& id : mirror_ids.value())
+    if (!listed.count(id)) out.push_back("integration " + id + ": in the mirror, not in the API" + note(id));
+  if (!stats->clean()) {
     std::string why;
-    for (const auto& u : snap->unclean) why += (why.empty() ? "" : "; ") + u;
+    for (const auto& u : stats->unclean) why += (why.empty() ? "" : "; ") + u;
     out.push_back("the listing was not a clean pass (" + why + "); run verify again");
   }
   return out;
