@@ -1010,20 +1010,20 @@ void late_edit(Round& r, Plan& p, const std::set<std::string>& conflicting) {
 }
 
 void phase3_resolve(Round& r) {
-  struct Todo {
+  struct Pending {  // one expected conflict still to resolve
     std::size_t plan;
     std::string key;
   };
-  std::vector<Todo> todo;
+  std::vector<Pending> to_resolve;
   for (std::size_t i = 0; i < r.plans.size(); ++i) {
     auto keys = expected_conflicts(r.plans[i]);
     if (keys.empty()) continue;
     bool row_here = !(keys.count(kRow) && r.plans[i].local == Local::remove);
     if (row_here && r.rng.percent(40)) late_edit(r, r.plans[i], keys);
-    for (const auto& k : keys) todo.push_back({i, k});
+    for (const auto& k : keys) to_resolve.push_back({i, k});
   }
-  r.rng.shuffle(todo);
-  for (const auto& t : todo) {
+  r.rng.shuffle(to_resolve);
+  for (const auto& t : to_resolve) {
     Plan& p = r.plans[t.plan];
     std::string keep = r.rng.percent(50) ? "local" : "remote";
     p.keep[t.key] = keep;  // the person's choice, whether or not the engine asks for it
