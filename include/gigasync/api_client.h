@@ -66,7 +66,9 @@ class ApiClient {
   std::string first_page_url() const;                // .../integrations/?page=1&page_size=N
   std::string item_url(const std::string& id) const;  // .../integrations/ID/
   std::string collection_url() const;                // .../integrations/
-  // Error (data) unless `url` has the configured scheme, host and port.
+  // Error (data) unless `url` has the configured scheme, host and port as libcurl's URL API reads
+  // it (http::parse_url, the same reading send() uses for the request); Error (config) when
+  // api.base_url itself does not parse.
   Status check_origin(const std::string& url, const std::string& what) const;
 
   const ApiStats& stats() const { return stats_; }
@@ -76,6 +78,8 @@ class ApiClient {
                                          const std::string& key, const Validator& validate);
   // Why an outcome's body is over max_body_bytes, or nullopt when it is not.
   std::optional<std::string> oversized(const http::Outcome& outcome) const;
+  // `url` parsed and checked against the configured origin (see check_origin).
+  Result<http::Url> checked(const std::string& url, const std::string& what) const;
   std::unique_ptr<http::Transport> acquire();
   void release(std::unique_ptr<http::Transport> t);
   http::Request build(const std::string& method, const std::string& url, const std::string& body,
@@ -84,6 +88,7 @@ class ApiClient {
   ApiSettings settings_;
   Secret token_;
   http::Url origin_;
+  std::optional<std::string> base_error_;  // why settings_.base_url does not parse, when it does not
   http::TransportFactory factory_;
   http::Clock& clock_;
   std::mutex pool_mutex_;

@@ -78,17 +78,24 @@ class Clock {
 };
 Clock& system_clock();
 
-// A parsed absolute URL: scheme://host[:port]/path?query. Port is filled from the scheme.
+// An absolute http(s) URL as libcurl's URL API (curl_url) reads it. The origin check and the
+// request both use this one reading: a request is sent to `text`, which is libcurl's own spelling
+// of the URL it parsed, so the host that was checked is the host that is contacted.
 struct Url {
-  std::string scheme;  // lower case
-  std::string host;    // lower case
-  int port = 0;
-  std::string path_and_query;
+  std::string scheme;  // "http" or "https"
+  std::string host;    // lower case; an IPv6 literal in brackets, with "%25zone" when it has one;
+                       // percent-encoding decoded and IPv4 shorthands ("127.1") normalized by libcurl
+  int port = 0;        // the explicit port, else the scheme's
+  std::string path_and_query;  // "/" at least; no fragment
+  std::string text;            // the whole URL as libcurl writes it back, without a fragment
   bool same_origin(const Url& other) const {
     return scheme == other.scheme && host == other.host && port == other.port;
   }
   std::string origin() const;  // "scheme://host:port"
 };
+// Error (config) naming the URL when libcurl can not parse it, when it is relative, when its scheme
+// is not http or https, or when it carries credentials ("user:password@"): those would make the
+// host hard to read for a person and are never needed.
 Result<Url> parse_url(std::string_view text);
 
 // Seconds from a Retry-After header (delta-seconds only); nullopt when absent or unparseable.

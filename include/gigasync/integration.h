@@ -38,6 +38,11 @@ struct Integration {
   std::optional<std::string> address_line_2;
   std::optional<std::string> zip_code;
   std::optional<std::string> city;
+  // Fields the API sent that the documents do not describe, as one canonical JSON object
+  // (nullopt when there were none). Kept with the base row only (integration_base.unknown_fields,
+  // never a column of `integrations`) and sent back in every PUT, so a field the API adds later
+  // is never reset by gigasync.
+  std::optional<std::string> extra;
 
   // The value of `field` as SQL-ish text (type as decimal), nullopt for null.
   // REQUIRES: field is one of kIntegrationFields.
@@ -49,7 +54,8 @@ struct Integration {
 };
 
 // A stable 64-bit hash (FNV-1a) of everything but the id: type and the mutable fields, nulls
-// distinct from "". Equal content gives an equal hash, so an unchanged object is recognised
+// distinct from "", and the unknown fields when there are any (so hashes stored before they
+// existed stay valid). Equal content gives an equal hash, so an unchanged object is recognised
 // without reading its stored row, and a renamed one by its content. REQUIRES: metadata canonical.
 std::int64_t content_hash(const Integration& o);
 

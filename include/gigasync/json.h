@@ -37,9 +37,15 @@ Result<std::string> canonical_object(std::string_view text);
 // Request body holding `fields` of `obj` (metadata as an object, nulls as null).
 std::string integration_body(const Integration& obj, const std::vector<std::string_view>& fields);
 
+// `body` (a JSON object) with the members of `extra` (a canonical object of fields the documents
+// do not describe, Integration::extra) added after its own: a PUT keeps what the API added.
+std::string with_unknown_fields(std::string body, const std::optional<std::string>& extra);
+
 // {"field": value, ...} from a JSON text object (as the outbox stores payloads); fields parsed
-// into `obj` over its current values. Error(data) if not an object or a value has a wrong type.
-Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj);
+// into `obj` over its current values. Error(data) if not an object or a value has a wrong type, or
+// it has a field that is not documented, unless `sent_body`: a body gigasync sent, where the API's
+// unknown fields (Integration::extra) ride along with a PUT; those are skipped (not returned).
+Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj, bool sent_body = false);
 
 // The validation errors of a 400 answer, flattened: "email: Enter a valid email address.; ...".
 // Falls back to the raw body (cut to 300 bytes) when it is not the field-keyed shape.

@@ -13,7 +13,7 @@
 // | move      | from                               | to                 | when                                        |
 // |-----------|------------------------------------|--------------------|---------------------------------------------|
 // | capture   | (new)                              | pending            | trigger: a local INSERT/UPDATE/DELETE       |
-// | supersede | failed                             | done               | trigger: the row was edited again           |
+// | supersede | failed                             | superseded         | trigger: the row was edited again           |
 // | claim     | pending                            | in_flight          | push: body frozen (once), attempts + 1      |
 // | close     | pending, in_flight, failed         | done               | nothing left to send / the API has it       |
 // | settle    | in_flight                          | done               | push: 2XX (or 404 to a DELETE)              |
@@ -22,9 +22,10 @@
 // |           |                                    |                    | body and key are sent again later)          |
 // | hold      | pending, in_flight                 | conflict           | an open conflict on the integration         |
 // | release   | conflict                           | pending            | the last open conflict was resolved         |
-// | abandon   | sent (any active state)            | done + requeue     | its frozen body may no longer be sent       |
-// | retry     | failed                             | done + requeue     | `changes retry`                             |
-// | discard   | pending (never sent), failed, held | done               | `changes discard`                           |
+// | abandon   | sent (any active state)            | superseded+requeue | its frozen body may no longer be sent       |
+// | retry     | failed                             | superseded+requeue | `changes retry` (the new change replaces it)|
+// | discard   | pending (never sent), failed, held | discarded          | `changes discard`                           |
+// | drop      | pending, held (carrying a field)   | superseded         | the API's value of a conflict field was kept|
 // "requeue" folds the fields into the integration's unsent change, or makes one (a new key).
 // A body, once frozen, is never changed: the Idempotency-Key always goes with the same request.
 #include <optional>
@@ -65,10 +66,10 @@ class Outbox {
   Status release(const std::string& remote_id);
   // The remote won `field`: it leaves the unsent changes; a sent change carrying it is abandoned.
   Status drop_field(const std::string& remote_id, const std::string& field);
-  // Every sent change abandoned (done; its fields requeued under a new key).
+  // Every sent change abandoned (superseded; its fields requeued under a new key).
   Status abandon_sent(const std::string& remote_id, const std::string& why);
   // Every active change done (both sides agree, or the row is gone on both sides).
-  Status close_all(const std::string& remote_id, const std::string& why);
+  Status close_all(const std::string& remote_id, const std::string& why, ChangeState how);
   // Abandons every sent change and leaves one unsent change of `op` with `fields` (folded in).
   Status requeue(const std::string& remote_id, ChangeOp op, const std::vector<std::string>& fields, ChangeState state);
 

@@ -44,6 +44,9 @@ struct Options {
   int max_page_size = 100;               // server-side cap on page_size, applied silently
   std::string token = "sandbox-token";   // the one accepted token
   std::string request_log;               // if set, a file getting one JSON line per API request
+  // Fields the documents do not describe, served on every object as a writable string with the
+  // default "" (a PUT or POST without it resets it): how an API that grows a field looks.
+  std::vector<std::string> extra_fields;
   Faults faults;
 };
 

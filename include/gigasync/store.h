@@ -16,7 +16,7 @@ namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.
@@ -41,9 +41,15 @@ struct HistoryEntry {
 
 // What a change asks of the API, and where it is in its life (see outbox.h for the moves).
 enum class ChangeOp { create, update, replace, remove };  // remove is "delete" in SQL
-enum class ChangeState { pending, in_flight, done, failed, conflict };
+// Active: pending, in_flight, failed, conflict. Settled: done (the API took it, or already had its
+// values), superseded (a newer change, a local deletion or a conflict resolution made it moot; it
+// was not applied as it stood), discarded (`changes discard`: never applied).
+enum class ChangeState { pending, in_flight, done, failed, conflict, superseded, discarded };
+inline bool settled(ChangeState s) {
+  return s == ChangeState::done || s == ChangeState::superseded || s == ChangeState::discarded;
+}
 std::string_view to_string(ChangeOp op);     // create | update | replace | delete
-std::string_view to_string(ChangeState s);   // pending | in_flight | done | failed | conflict
+std::string_view to_string(ChangeState s);   // pending | in_flight | done | failed | conflict | superseded | discarded
 std::optional<ChangeOp> change_op_from(std::string_view text);
 std::optional<ChangeState> change_state_from(std::string_view text);
 

@@ -1,7 +1,9 @@
 // The command-line surface: CLI11 definitions and dispatch. Only this file maps parse errors to 64.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 
 #include "cli/commands.h"
 #include "gigasync/cli.h"
@@ -12,14 +14,106 @@ namespace gigasync {
 namespace {
 
 void add_common(CLI::App* sub, cli::CommonFlags& common, bool with_db) {
-  sub->add_option("-c,--config", common.config_file, "Config file (default $GIGASYNC_CONFIG or /etc/gigasync/gigasync.toml)");
-  if (with_db) sub->add_option("--db", common.db_path, "Database file (overrides database.path and $GIGASYNC_DB)");
+  sub->add_option("-c,--config", common.config_file, "Config file (default $GIGASYNC_CONFIG or /etc/gigasync/gigasync.toml)")
+      ->type_name("FILE");
+  if (with_db)
+    sub->add_option("--db", common.db_path, "Database file (overrides database.path and $GIGASYNC_DB)")->type_name("PATH");
 }
+
+// Usage lines made from the CLI11 definitions themselves, so that each lists exactly the options its
+// command accepts: "[-c|--config FILE] [--db PATH] [--pull-only | --push-only] ID".
+std::string metavar(const CLI::Option* o) {
+  std::string t = o->get_type_name();
+  return t.substr(0, t.find(':'));  // "TEXT:{a,b}" -> "TEXT"
+}
+
+std::string option_usage(const CLI::Option* o) {
+  if (o->get_positional()) {
+    std::string name = o->get_name(true);
+    return o->get_items_expected_max() > 1 ? name + "..." : name;
+  }
+  std::string names;
+  for (const auto& s : o->get_snames()) names += (names.empty() ? "-" : "|-") + s;
+  for (const auto& l : o->get_lnames()) names += (names.empty() ? "--" : "|--") + l;
+  if (std::string value = metavar(o); o->get_type_size_max() > 0 && !value.empty()) names += " " + value;  // not a flag
+  return names;
+}
+
+bool is_help(const CLI::App* app, const CLI::Option* o) {
+  return o == app->get_help_ptr() || o == app->get_help_all_ptr() || o->get_lnames() == std::vector<std::string>{"version"};
+}
+
+// The options `app` accepts: its own, and its parent's when it falls through to them.
+std::vector<const CLI::Option*> accepted(const CLI::App* app) {
+  std::vector<const CLI::Option*> out;
+  const CLI::App* parent = app->get_parent();
+  if (app->get_fallthrough() && parent != nullptr && parent->get_parent() != nullptr) out = accepted(parent);
+  for (const auto* o : app->get_options())
+    if (!is_help(app, o)) out.push_back(o);
+  std::stable_partition(out.begin(), out.end(), [](const CLI::Option* o) { return !o->get_positional(); });
+  return out;
+}
+
+std::string command_path(const CLI::App* app) {
+  if (app->get_parent() == nullptr) return "gigasync";
+  return command_path(app->get_parent()) + " " + app->get_name();
+}
+
+std::string usage_line(const CLI::App* app) {
+  std::vector<std::vector<const CLI::Option*>> groups;  // options that exclude each other share one
+  for (const auto* o : accepted(app)) {
+    auto excl = o->get_excludes();
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
+      return std::any_of(group.begin(), group.end(), [&](const CLI::Option* p) {
+        return excl.count(const_cast<CLI::Option*>(p)) > 0;
+      });
+    });
+    if (g == groups.end()) groups.push_back({o});
+    else g->push_back(o);
+  }
+  std::string line = command_path(app);
+  for (const auto& group : groups) {
+    std::string alternatives;
+    bool required = false;
+    for (const auto* o : group) {
+      alternatives += (alternatives.empty() ? "" : " | ") + option_usage(o);
+      required = required || o->get_required();
+    }
+    line += " " + (required ? alternatives : "[" + alternatives + "]");
+  }
+  return line;
+}
+
+// Every command that runs something (the leaves of the command tree), in definition order.
+void leaves(const CLI::App* app, std::vector<const CLI::App*>& out) {
+  auto subs = app->get_subcommands([](const CLI::App*) { return true; });
+  if (subs.empty() && app->get_parent() != nullptr) out.push_back(app);
+  for (const auto* s : subs) leaves(s, out);
+}
+
+std::string usage_lines(const CLI::App* app) {
+  std::vector<const CLI::App*> all;
+  leaves(app, all);
+  std::string out;
+  for (const auto* a : all) out += "  " + usage_line(a) + "\n";
+  return out;
+}
+
+// `gigasync CMD --help` starts with CMD's usage line(s) rather than CLI11's "[OPTIONS]".
+class UsageFormatter final : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    if (app->get_parent() == nullptr) return CLI::Formatter::make_usage(app, std::move(name));
+    if (app->get_subcommands([](const CLI::App*) { return true; }).empty()) return "Usage: " + usage_line(app) + "\n";
+    return "Usage:\n" + usage_lines(app);
+  }
+};
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"gigasync: keeps a local SQLite mirror of a Gigapay account's integrations in step with the API"};
+  app.formatter(std::make_shared<UsageFormatter>());
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("gigasync ") + GIGASYNC_VERSION);
   cli::CommonFlags common;
@@ -33,6 +127,7 @@ int run_cli(int argc, char** argv) {
   auto* push_only = sync->add_flag("--push-only", sync_flags.push_only, "Only push the outbox");
   pull_only->excludes(push_only);
   sync->add_option("--wait", sync_flags.wait_s, "Wait up to SECONDS for another cycle to finish (default: exit 75 at once)")
+      ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
   sync->add_flag("--force-deletes", sync_flags.force_deletes, "Apply remote deletions above sync.max_delete_fraction");
   sync->add_flag("--force-push", sync_flags.force_push, "Approve every queued change past the outbound guard and push");
@@ -112,6 +207,7 @@ int run_cli(int argc, char** argv) {
   auto* kr = conflicts->add_subcommand("resolve", "Resolve a conflict");
   kr->add_option("ID", id)->required();
   kr->add_option("--keep", keep, "local (PUT the local row) or remote (take the API's value)")
+      ->type_name("local|remote")
       ->required()
       ->check(CLI::IsMember({"local", "remote"}));
   kr->fallthrough();
@@ -133,7 +229,9 @@ int run_cli(int argc, char** argv) {
 
   std::optional<std::string> demo_db;
   auto* demo = app.add_subcommand("demo", "Sandbox on loopback, a sync, a local edit pushed, a conflict, status");
-  demo->add_option("--db", demo_db, "Database file for the demo (default: a new temporary folder)");
+  demo->add_option("--db", demo_db, "A new database file for the demo (default: one in a new temporary folder)")
+      ->type_name("PATH");
+  app.footer("Commands:\n" + usage_lines(&app) + "  gigasync --version | --help\n\n'gigasync COMMAND --help' describes each option.");
   demo->callback([&] { action = [&] { return cli::cmd_demo(demo_db); }; });
 
   try {

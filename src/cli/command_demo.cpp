@@ -19,7 +19,41 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void step(const std::string& title) { std::printf("\n==> %s\n", title.c_str()); std::fflush(stdout); }
+std::string current_step;  // the step running, named when the demo stops early
+
+void step(const std::string& title) {
+  current_step = title.substr(0, title.find("   ("));
+  std::printf("\n==> %s\n", title.c_str());
+  std::fflush(stdout);
+}
+
+// A TOML basic string: paths may hold quotes and backslashes.
+std::string toml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The demo makes a new mirror: a --db that names anything already there (a database, another
+// file, a folder, a dangling link) is refused before anything starts, with exit 73.
+Status check_new_db_path(const std::string& db) {
+  std::error_code ec;
+  auto st = fs::symlink_status(db, ec);
+  if (!ec && fs::exists(st)) {
+    const char* what = fs::is_directory(st) ? "a folder" : fs::is_symlink(st) ? "a link" : "a file";
+    return make_error(ExitCode::cant_create,
+                      "demo --db " + db + ": " + what + " is already there; the demo makes a new mirror and never "
+                      "touches an existing one (name a path that does not exist yet, or leave --db out for a new "
+                      "temporary folder)");
+  }
+  fs::path parent = fs::path(db).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    return make_error(ExitCode::cant_create, "demo --db " + db + ": the folder " + parent.string() + " does not exist");
+  return ok_status();
+}
 
 // Changes one field of one object on the sandbox, as another user of the API would.
 bool remote_edit(sandbox::Server& server, const std::string& id, const char* field, const std::string& value) {
@@ -50,8 +84,9 @@ Result<std::string> write_files(const fs::path& dir, const std::string& base_url
   ::chmod((dir / "token").c_str(), 0600);
   fs::path cfg = dir / "gigasync.toml";
   std::ofstream f(cfg);
-  f << "# written by `gigasync demo`\n[api]\nbase_url = \"" << base_url << "\"\ntoken_file = \"" << (dir / "token").string()
-    << "\"\nconcurrency = 4\n[database]\npath = \"" << db << "\"\n[sync]\nconflict_policy = \"manual\"\n";
+  f << "# written by `gigasync demo`\n[api]\nbase_url = " << toml_quote(base_url) << "\ntoken_file = "
+    << toml_quote((dir / "token").string()) << "\nconcurrency = 4\n[database]\npath = " << toml_quote(db)
+    << "\n[sync]\nconflict_policy = \"manual\"\n";
   if (!f) return make_error(ExitCode::cant_create, "cannot write " + cfg.string());
   return cfg.string();
 }
@@ -88,6 +123,8 @@ int run_demo(sandbox::Server& server, const CommonFlags& common, const std::stri
 }  // namespace
 
 int cmd_demo(const std::optional<std::string>& db_path) {
+  if (db_path)
+    if (auto s = check_new_db_path(*db_path); !s) return fail(s.error());
   std::error_code ec;
   fs::path dir = fs::temp_directory_path() / ("gigasync-demo-" + std::to_string(::getpid()));
   fs::create_directories(dir, ec);
@@ -111,9 +148,11 @@ int cmd_demo(const std::optional<std::string>& db_path) {
   std::printf("config %s, database %s\n", cfg->c_str(), db.c_str());
   int rc = run_demo(server, common, db);
   server.stop();
+  std::string how = rc == 0 ? "finished" : "stopped early, at step '" + current_step + "' (exit " +
+                                              std::to_string(rc) + "; the lines above say why)";
   std::printf("\ndemo %s. The mirror stays in %s; try:\n  sqlite3 %s 'SELECT * FROM report_integrations_by_type'\n"
               "  gigasync conflicts list -c %s\n",
-              rc == 0 ? "finished" : "stopped early", db.c_str(), db.c_str(), cfg->c_str());
+              how.c_str(), db.c_str(), db.c_str(), cfg->c_str());
   return rc;
 }
 

@@ -2,7 +2,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <cstdio>
+#include <optional>
 
 #include "cli/commands.h"
 #include "gigasync/cancel.h"
@@ -76,6 +78,22 @@ std::string seconds_between(const std::string& a, const std::string& b, SQLite::
   return q.getColumn(0).getString();
 }
 
+// The remote deletions the delete guard held back in a run, read from its sync_runs.error as
+// run_cycle writes it ("...; 30 remote deletions held by the delete guard (...)"): 0 when
+// it held none (0), -1 when it held some without counting them.
+long long deletions_held_in(const std::string& error) {
+  const auto at = error.find(" held by the delete guard");
+  if (at == std::string::npos) return 0;
+  auto start = error.rfind("; ", at);
+  start = start == std::string::npos ? 0 : start + 2;
+  long long n = -1;
+  const char* first = error.data() + start;
+  if (auto [p, ec] = std::from_chars(first, error.data() + at, n); ec != std::errc() || p == first) n = -1;
+  return n;
+}
+
+constexpr const char* kAllowDeletions = "gigasync sync --force-deletes";
+
 }  // namespace
 
 int cmd_status(const CommonFlags& common, bool as_json) {
@@ -94,6 +112,7 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   } catch (const std::exception&) {
   }
   const auto& r = c->last_run;
+  const long long held = r ? deletions_held_in(r->error) : 0;
   if (as_json) {
     std::string run = "null";
     if (r) {
@@ -106,10 +125,16 @@ int cmd_status(const CommonFlags& common, bool as_json) {
             std::to_string(r->pushed) + ",\"push_failed\":" + std::to_string(r->push_failed) + ",\"conflicts\":" +
             std::to_string(r->conflicts) + ",\"error\":" + (r->error.empty() ? "null" : json::quote(r->error)) + "}";
     }
+    std::string deletions = "null";
+    if (held != 0)
+      deletions = "{\"count\":" + (held > 0 ? std::to_string(held) : std::string("null")) + ",\"allow_with\":" +
+                  json::quote(kAllowDeletions) + "}";
     std::printf("{\"database\":%s,\"integrations\":%lld,\"pending\":%lld,\"in_flight\":%lld,\"failed\":%lld,"
-                "\"held\":%lld,\"push_paused\":%s,\"open_conflicts\":%lld,\"last_success\":%s,\"last_run\":%s}\n",
+                "\"held\":%lld,\"push_paused\":%s,\"open_conflicts\":%lld,\"deletions_held\":%s,\"last_success\":%s,"
+                "\"last_run\":%s}\n",
                 json::quote(cfg->database.path).c_str(), c->integrations, c->pending, c->in_flight, c->failed, c->held,
-                paused ? "true" : "false", c->open_conflicts, c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
+                paused ? "true" : "false", c->open_conflicts, deletions.c_str(),
+                c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
     return 0;
   }
   std::printf("database:      %s\n", cfg->database.path.c_str());
@@ -118,12 +143,21 @@ int cmd_status(const CommonFlags& common, bool as_json) {
               c->in_flight, c->failed, c->held);
   std::printf("pushing:       %s\n", paused ? "paused ('gigasync resume' to push again)" : "on");
   std::printf("conflicts:     %lld open\n", c->open_conflicts);
+  if (held != 0) {
+    std::string what = held > 0 ? std::to_string(held) + (held == 1 ? " remote deletion" : " remote deletions")
+                                  : std::string("remote deletions");
+    std::printf("deletions:     %s held back by the delete guard in the last run ('%s' applies them)\n",
+                what.c_str(), kAllowDeletions);
+  }
   if (r) {
     std::printf("last run:      #%lld %s %s, started %s%s\n", r->id, r->mode.c_str(), r->status.c_str(),
                 c->last_run_started.c_str(), took.empty() ? "" : (", took " + took + " s").c_str());
     std::printf("               pulled %lld in %lld pages (+%lld ~%lld -%lld), pushed %lld, %lld refused, %lld conflicts\n",
                 r->fetched, r->pages, r->inserted, r->updated, r->deleted, r->pushed, r->push_failed, r->conflicts);
-    if (!r->error.empty()) std::printf("               error: %s\n", r->error.c_str());
+    if (!r->error.empty()) {
+      const bool done = r->status == "partial" || r->status == "guarded" || r->status == "unpushed";
+      std::printf("               %s %s\n", done ? "why:  " : "error:", r->error.c_str());
+    }
   } else {
     std::printf("last run:      never\n");
   }

@@ -65,6 +65,7 @@ ApiClient::ApiClient(ApiSettings settings, Secret token, http::TransportFactory 
     : settings_(std::move(settings)), token_(std::move(token)), factory_(std::move(factory)), clock_(clock) {
   auto u = http::parse_url(settings_.base_url);
   if (u) origin_ = u.value();
+  else base_error_ = "api.base_url: " + u.error().message;
 }
 
 std::string ApiClient::collection_url() const { return settings_.base_url + "integrations/"; }
@@ -75,13 +76,20 @@ std::string ApiClient::item_url(const std::string& id) const {
   return collection_url() + url_encode_segment(id) + "/";
 }
 
-Status ApiClient::check_origin(const std::string& url, const std::string& what) const {
+Result<http::Url> ApiClient::checked(const std::string& url, const std::string& what) const {
+  if (base_error_) return make_error(ExitCode::config, *base_error_);
   auto u = http::parse_url(url);
   if (!u) return make_error(ExitCode::data, what + ": link is not a valid URL: " + u.error().message);
   if (!u->same_origin(origin_))
     return make_error(ExitCode::data, what + ": refused to follow a link to " + u->origin() +
                                           ", which is not the configured API origin " + origin_.origin() +
                                           " (the token is only ever sent to the configured origin)");
+  return u;
+}
+
+Status ApiClient::check_origin(const std::string& url, const std::string& what) const {
+  auto u = checked(url, what);
+  if (!u) return u.error();
   return ok_status();
 }
 
@@ -127,8 +135,11 @@ Result<ApiReply> ApiClient::send(const std::string& method, const std::string& u
 Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, const std::string& url,
                                                    const std::string& body, const std::string& key,
                                                    const Validator& validate) {
-  if (auto s = check_origin(url, method + " " + path_of(url)); !s) return s.error();
-  const http::Request request = build(method, url, body, key);
+  // One reading of the URL: the origin is checked on it and the request goes to libcurl's own
+  // spelling of it (Url::text), never to the string as it came.
+  auto target = checked(url, method + " " + path_of(url));
+  if (!target) return target.error();
+  const http::Request request = build(method, target->text, body, key);
   const std::string what = method + " " + path_of(url);
   std::string last_problem;
   std::optional<Error> last_data_error;

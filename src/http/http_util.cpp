@@ -1,7 +1,6 @@
-// URL parsing, Retry-After, backoff and the system clock.
+// Response headers, Retry-After, backoff and the system clock (URLs: url.cpp).
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <random>
 #include <thread>
 
@@ -22,49 +21,6 @@ std::string Response::header(std::string_view name) const {
   for (const auto& [n, v] : headers)
     if (lower(n) == wanted) return v;
   return "";
-}
-
-std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
-
-Result<Url> parse_url(std::string_view text) {
-  auto bad = [&](const char* why) {
-    return make_error(ExitCode::config, "invalid URL '" + std::string(text) + "': " + why);
-  };
-  auto sep = text.find("://");
-  if (sep == std::string_view::npos) return bad("no scheme");
-  Url url;
-  url.scheme = lower(text.substr(0, sep));
-  if (url.scheme != "http" && url.scheme != "https") return bad("scheme must be http or https");
-  auto rest = text.substr(sep + 3);
-  auto slash = rest.find_first_of("/?#");
-  auto authority = rest.substr(0, slash);
-  url.path_and_query = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.find('@') != std::string_view::npos) return bad("credentials in URLs are not allowed");
-  if (authority.empty()) return bad("no host");
-  url.port = url.scheme == "https" ? 443 : 80;
-  std::string_view host = authority;
-  if (authority.front() == '[') {  // IPv6 literal
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed IPv6 literal");
-    host = authority.substr(0, close + 1);
-    authority.remove_prefix(close + 1);
-  } else {
-    auto colon = authority.rfind(':');
-    host = authority.substr(0, colon);
-    authority = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon);
-  }
-  if (!authority.empty()) {
-    if (authority.front() != ':') return bad("bad port");
-    auto digits = authority.substr(1);
-    int port = 0;
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (ec != std::errc() || p != digits.data() + digits.size() || port <= 0 || port > 65535)
-      return bad("bad port");
-    url.port = port;
-  }
-  if (host.empty()) return bad("no host");
-  url.host = lower(host);
-  return url;
 }
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {

@@ -58,6 +58,22 @@ std::string canonical(const Value& v) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+bool documented(std::string_view name) {
+  return std::find(kIntegrationFields.begin(), kIntegrationFields.end(), name) != kIntegrationFields.end();
+}
+
+// The members of `obj` that are not documented fields, as one canonical object; nullopt when none.
+std::optional<std::string> unknown_fields(const Value& obj) {
+  rapidjson::Document extra;
+  extra.SetObject();
+  for (const auto& m : obj.GetObject()) {
+    if (documented({m.name.GetString(), m.name.GetStringLength()})) continue;
+    extra.AddMember(Value(m.name, extra.GetAllocator()), Value(m.value, extra.GetAllocator()), extra.GetAllocator());
+  }
+  if (extra.MemberCount() == 0) return std::nullopt;
+  return canonical(extra);
+}
+
 // Reads a string-or-null field into `out`. `required_string`: null is refused too.
 Status read_text(const Value& obj, const char* field, bool required_string, std::optional<std::string>& out,
                  std::string_view where) {
@@ -107,6 +123,9 @@ Result<Integration> integration_from(const Value& v, std::string_view where_in) 
     auto s = read_text(v, f.name, f.required, o.*(f.member), where);
     if (!s) return s.error();
   }
+  // Every documented field is required above, so more members than those means a field the
+  // documents do not describe (or a key written twice): kept, not refused.
+  if (v.MemberCount() > kIntegrationFields.size()) o.extra = unknown_fields(v);
   return o;
 }
 
@@ -197,14 +216,23 @@ std::string integration_body(const Integration& obj, const std::vector<std::stri
   return out + "}";
 }
 
-Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj) {
+std::string with_unknown_fields(std::string body, const std::optional<std::string>& extra) {
+  if (!extra || extra->size() <= 2 || body.size() < 2 || body.back() != '}') return body;
+  body.pop_back();
+  if (body.size() > 1) body += ',';
+  body.append(*extra, 1);  // the members and the closing brace
+  return body;
+}
+
+Result<std::vector<std::string>> apply_payload(std::string_view payload, Integration& obj, bool sent_body) {
   rapidjson::Document doc;
   if (!detail::parse_limited(payload, doc).ok || !doc.IsObject())
     return make_error(ExitCode::data, "payload is not a JSON object");
   std::vector<std::string> fields;
   for (const auto& m : doc.GetObject()) {
     std::string name(m.name.GetString(), m.name.GetStringLength());
-    if (std::find(kIntegrationFields.begin(), kIntegrationFields.end(), name) == kIntegrationFields.end())
+    if (!documented(name) && sent_body) continue;
+    if (!documented(name))
       return make_error(ExitCode::data, "payload has unknown field '" + name + "'");
     if (name == "metadata") {
       if (m.value.IsNull()) obj.metadata.reset(); else obj.metadata = canonical(m.value);

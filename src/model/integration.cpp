@@ -52,6 +52,10 @@ std::int64_t content_hash(const Integration& o) {
     if (v) mix(*v);
     mix(std::string_view("\x1f"));
   }
+  if (o.extra) {
+    mix(std::string_view("\x02"));
+    mix(*o.extra);
+  }
   return static_cast<std::int64_t>(h);
 }
 

@@ -3,6 +3,7 @@
 
 #include "gigasync/json.h"
 #include "gigasync/outbox.h"
+#include "outbox/history.h"
 
 namespace gigasync {
 namespace {
@@ -65,15 +66,19 @@ Status resolve_all(Store::Txn& txn, const std::string& remote_id, const std::str
 Result<std::string> keep_remote(Store::Txn& txn, Outbox& outbox, const Conflict& k, const Rows& rows) {
   const std::string& id = k.integration_id;
   if (k.field == kDeletedRemotely || !rows.base) {
-    if (rows.mirror)
+    if (rows.mirror) {
       if (auto s = txn.remove(Table::mirror, rows.mirror_id); !s) return s.error();
-    if (auto s = outbox.close_all(id, "dropped: kept the remote deletion"); !s) return s.error();
+      if (auto s = txn.add_history({id, "remote", "delete", "", object_json(*rows.mirror), std::nullopt}); !s)
+        return s.error();
+    }
+    if (auto s = outbox.close_all(id, "dropped: kept the remote deletion", ChangeState::superseded); !s) return s.error();
     if (auto s = resolve_all(txn, id, "kept remote"); !s) return s.error();
     return "integration " + id + " removed from the mirror (deleted remotely)";
   }
   if (k.field == kDeletedLocally) {
-    if (auto s = outbox.close_all(id, "dropped: kept the remote row"); !s) return s.error();
+    if (auto s = outbox.close_all(id, "dropped: kept the remote row", ChangeState::superseded); !s) return s.error();
     if (auto s = txn.upsert(Table::mirror, *rows.base); !s) return s.error();
+    if (auto s = txn.add_history({id, "remote", "insert", "", std::nullopt, object_json(*rows.base)}); !s) return s.error();
     if (auto s = resolve_all(txn, id, "kept remote"); !s) return s.error();
     return "integration " + id + " is back in the mirror with the API's values";
   }
@@ -81,6 +86,10 @@ Result<std::string> keep_remote(Store::Txn& txn, Outbox& outbox, const Conflict&
     Integration row = *rows.mirror;
     row.set(k.field, rows.base->get(k.field));
     if (auto s = txn.upsert(Table::mirror, row); !s) return s.error();
+    // The value the mirror takes is a change people should find in the history like any other.
+    if (rows.mirror->get(k.field) != row.get(k.field))
+      if (auto s = txn.add_history({row.id, "remote", "update", k.field, rows.mirror->get(k.field), row.get(k.field)}); !s)
+        return s.error();
   }
   if (auto s = outbox.drop_field(id, k.field); !s) return s.error();
   if (auto s = txn.resolve_conflict(k.id, "kept remote"); !s) return s.error();
@@ -93,7 +102,7 @@ Result<std::string> keep_local(Store::Txn& txn, Outbox& outbox, const Conflict& 
   if (k.field == kDeletedRemotely || !rows.base) {
     if (!rows.mirror)
       return make_error(ExitCode::usage, "integration " + id + " is not in the mirror any more; keep remote instead");
-    if (auto s = outbox.close_all(id, "superseded: the row is created again"); !s) return s.error();
+    if (auto s = outbox.close_all(id, "superseded: the row is created again", ChangeState::superseded); !s) return s.error();
     if (auto s = resolve_all(txn, id, "kept local"); !s) return s.error();
     if (auto s = outbox.requeue(id, ChangeOp::create, {kMutableFields.begin(), kMutableFields.end()}, ChangeState::pending); !s)
       return s.error();
@@ -118,7 +127,7 @@ Result<long long> Outbox::retry(long long change_id) {
     return make_error(ExitCode::usage, "change " + std::to_string(change_id) + " is " + std::string(to_string(c->state)) +
                                            ", not failed; only failed changes are retried by hand");
   Change old = c.value();
-  old.state = ChangeState::done;
+  old.state = ChangeState::superseded;
   old.last_error = "retried after: " + old.last_error;
   if (auto s = txn_.write_change(old); !s) return s.error();
   if (auto s = requeue(old.integration_id, old.op, fields_of(old), ChangeState::pending); !s) return s.error();
@@ -135,7 +144,7 @@ Status Outbox::discard(long long change_id) {
   bool never_sent = c->state == ChangeState::pending && !c->sent();
   if (!never_sent && c->state != ChangeState::failed && c->state != ChangeState::conflict)
     return make_error(ExitCode::usage, "change " + std::to_string(change_id) + " is " + std::string(to_string(c->state)) +
-                                           (c->state == ChangeState::done ? "" : " and may already have reached the API; let the next sync finish it"));
+                                           (settled(c->state) ? "" : " and may already have reached the API; let the next sync finish it"));
   const std::string id = c->integration_id;
   auto active = txn_.active_changes(id);
   if (!active) return active.error();
@@ -162,7 +171,7 @@ Status Outbox::discard(long long change_id) {
       if (auto s = txn_.undo_rename(id); !s) return s;
   }
   Change done = c.value();
-  done.state = ChangeState::done;
+  done.state = ChangeState::discarded;
   done.last_error = "discarded by hand";
   if (auto s = txn_.write_change(done); !s) return s;
   auto conflicts = txn_.open_conflicts(id);

@@ -1,5 +1,7 @@
 #include "outbox/history.h"
 
+#include <algorithm>
+
 #include "gigasync/json.h"
 
 namespace gigasync {
@@ -17,7 +19,8 @@ Status record_local_write(Store::Txn& txn, const std::optional<Integration>& old
                           const std::vector<std::string>& sent_fields) {
   if (!old_base) return txn.add_history({answer.id, "local", "insert", "", std::nullopt, object_json(answer)});
   for (const auto& f : sent_fields) {
-    if (f == "type" || old_base->get(f) == answer.get(f)) continue;
+    bool documented = std::find(kIntegrationFields.begin(), kIntegrationFields.end(), f) != kIntegrationFields.end();
+    if (!documented || f == "type" || old_base->get(f) == answer.get(f)) continue;
     if (auto s = txn.add_history({answer.id, "local", "update", f, old_base->get(f), answer.get(f)}); !s) return s;
   }
   return ok_status();

@@ -91,8 +91,8 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
   if (!mirror) return mirror.error();
   auto base = txn_.get(Table::base, remote_id);
   if (!base) return base.error();
-  auto close = [&](const std::string& why) -> Result<std::optional<Claim>> {
-    c.state = ChangeState::done;
+  auto close = [&](const std::string& why, ChangeState how = ChangeState::done) -> Result<std::optional<Claim>> {
+    c.state = how;
     c.last_error = why;
     if (auto s = txn_.write_change(c); !s) return s.error();
     return std::optional<Claim>{};
@@ -102,7 +102,7 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
   if (c.op == ChangeOp::remove) {
     if (!base.value()) return close("nothing to delete: the API does not have it");
   } else if (!mirror.value()) {
-    return close("dropped: the row is no longer in the mirror");
+    return close("dropped: the row is no longer in the mirror", ChangeState::superseded);
   } else {
     m = json::canonical_row(**mirror);
     if (!(m == **mirror))
@@ -134,6 +134,9 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
     }
   }
   c.sent_body = c.op == ChangeOp::remove ? "" : json::integration_body(m, fields);
+  // A PUT replaces the whole object: fields the API added that gigasync does not know go back as
+  // the API last sent them, so they are never reset.
+  if (c.op == ChangeOp::replace && base.value()) c.sent_body = json::with_unknown_fields(*c.sent_body, (*base)->extra);
   c.state = ChangeState::in_flight;
   c.attempts++;
   c.last_error.clear();
@@ -160,7 +163,7 @@ Status Outbox::settle(Change c, const std::optional<Integration>& answer) {
     // The base as it is now agreed: the old base with what was sent. A mirror field still equal to
     // it takes the API's answer (e.g. a logo URL); one edited since the send keeps the newer value.
     Integration agreed = old_base.value().value_or(a);
-    auto sent = json::apply_payload(*c.sent_body, agreed);
+    auto sent = json::apply_payload(*c.sent_body, agreed, true);
     if (!sent) return sent.error();
     Integration m = json::canonical_row(**mirror);
     Integration merged = m;
@@ -225,7 +228,7 @@ Status Outbox::drop_field(const std::string& remote_id, const std::string& field
   for (auto c : changes.value()) {
     if (c.op == ChangeOp::remove || !carries(c, field)) continue;
     if (c.sent()) {
-      c.state = ChangeState::done;
+      c.state = ChangeState::superseded;
       c.last_error = "abandoned: the API's " + field + " was kept; the rest is queued again";
       if (auto s = txn_.write_change(c); !s) return s;
       auto rest = fields_of(c);
@@ -237,7 +240,7 @@ Status Outbox::drop_field(const std::string& remote_id, const std::string& field
     if (whole_row(c.op)) continue;  // its body is made from the mirror, which now has the API's value
     c.payload = json::payload_without(c.payload, field);
     if (json::payload_fields(c.payload).empty()) {
-      c.state = ChangeState::done;
+      c.state = ChangeState::superseded;
       c.last_error = "nothing left to send: the API's " + field + " was kept";
     }
     if (auto s = txn_.write_change(c); !s) return s;
@@ -254,11 +257,11 @@ Status Outbox::abandon_sent(const std::string& remote_id, const std::string& why
   return ok_status();
 }
 
-Status Outbox::close_all(const std::string& remote_id, const std::string& why) {
+Status Outbox::close_all(const std::string& remote_id, const std::string& why, ChangeState how) {
   auto changes = txn_.active_changes(remote_id);
   if (!changes) return changes.error();
   for (auto c : changes.value()) {
-    c.state = ChangeState::done;
+    c.state = how;
     c.last_error = why;
     if (auto s = txn_.write_change(c); !s) return s;
   }
@@ -292,7 +295,7 @@ Status Outbox::requeue(const std::string& remote_id, ChangeOp op, const std::vec
 }
 
 Status Outbox::abandon(Change c, const std::string& why) {
-  c.state = ChangeState::done;
+  c.state = ChangeState::superseded;
   c.last_error = "abandoned: " + why + "; queued again under a new key";
   if (auto s = txn_.write_change(c); !s) return s;
   auto open = txn_.open_conflicts(c.integration_id);

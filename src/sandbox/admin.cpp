@@ -1,4 +1,5 @@
 // /_sandbox/: the test and user back door. Not subject to faults, not in the request log.
+#include <algorithm>
 #include "sandbox/json_text.h"
 #include "sandbox/server_impl.h"
 
@@ -28,6 +29,11 @@ Record record_as_is(const rapidjson::Value& body, const std::string& id, FieldEr
   for (std::size_t f = kName; f < kFieldCount; ++f) {
     auto m = body.FindMember(kFieldNames[f]);
     if (f != kType && m != body.MemberEnd()) r.json[f] = to_json_text(m->value);
+  }
+  for (const auto& m : body.GetObject()) {
+    std::string name(m.name.GetString(), m.name.GetStringLength());
+    if (std::find(kFieldNames.begin(), kFieldNames.end(), name) == kFieldNames.end())
+      r.extra.emplace_back(std::move(name), to_json_text(m.value));
   }
   return r;
 }

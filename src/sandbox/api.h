@@ -51,6 +51,7 @@ struct State {
   IdempotencyStore idempotency;
   std::string origin;  // "http://host:port", set once the port is known
   int max_page_size;
+  std::vector<std::string> extra_fields;  // Options::extra_fields
 };
 
 // Answers a request for a /v2/ path that ends in '/'. `link_origin` is where next/previous

@@ -62,7 +62,7 @@ ApiResponse read_only() { return json_response(403, detail_json("Invoice integra
 ApiResponse create_integration(State& s, const ApiRequest& r) {
   rapidjson::Document doc;
   if (auto refused = parse_body(r, doc)) return *refused;
-  WriteContext ctx{WriteMode::create, nullptr, &s.store, s.origin, [&s] { return unused_uuid(s); }};
+  WriteContext ctx{WriteMode::create, nullptr, &s.store, s.origin, [&s] { return unused_uuid(s); }, &s.extra_fields};
   WriteResult result = build_record(doc, ctx);
   if (!result.errors.empty()) return json_response(400, result.errors.to_json());
   return store_and_answer(s, std::move(result.record), 201, true);
@@ -72,11 +72,11 @@ ApiResponse update_integration(State& s, const ApiRequest& r, const Record& curr
   if (current.type == 2) return read_only();
   rapidjson::Document doc;
   if (auto refused = parse_body(r, doc)) return *refused;
-  WriteContext ctx{partial ? WriteMode::patch : WriteMode::replace, &current, &s.store, s.origin, {}};
+  WriteContext ctx{partial ? WriteMode::patch : WriteMode::replace, &current, &s.store, s.origin, {}, &s.extra_fields};
   WriteResult result = build_record(doc, ctx);
   if (!result.errors.empty()) return json_response(400, result.errors.to_json());
   ApiResponse resp = json_response(200, to_json(result.record));
-  resp.applied = result.record.json != current.json;
+  resp.applied = result.record.json != current.json || result.record.extra != current.extra;
   s.store.replace(current.id, std::move(result.record));  // a new id: renamed in place
   return resp;
 }

@@ -106,6 +106,8 @@ void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
   sub.add_option("--max-page-size", o.max_page_size, "Largest page_size served")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--token-file", token_file, "File holding the accepted token (else $GIGASYNC_SANDBOX_TOKEN, else sandbox-token)");
   sub.add_option("--request-log", o.request_log, "Append one JSON line per API request to this file");
+  sub.add_option("--extra-field", o.extra_fields,
+                 "Serve a field the documents do not describe (writable text, default \"\"); repeatable");
   add_fault_options(sub, o.faults);
 }
 

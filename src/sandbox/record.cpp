@@ -30,6 +30,12 @@ void append_json(std::string& out, const Record& r) {
     out += "\":";
     out += r.json[f];
   }
+  for (const auto& [name, value] : r.extra) {
+    out += ',';
+    out += quote(name);
+    out += ':';
+    out += value;
+  }
   out += '}';
 }
 

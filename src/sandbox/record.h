@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace gigasync::sandbox {
@@ -24,6 +25,9 @@ struct Record {
   int type = 3;
   // Each field's value as JSON text. json[kId] and json[kType] always agree with id and type.
   std::array<std::string, kFieldCount> json;
+  // Fields the documents do not describe (`--extra-field`, or put by the admin endpoint), as
+  // (name, JSON text), served after the eleven: a field the API may add one day.
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
 // A record with this id and type, metadata {} and every other field null.

@@ -44,6 +44,14 @@ Result<int> bind(httplib::Server& http, const Options& o) {
 
 Server::Impl::Impl(Options o) : opts(std::move(o)), state(opts.data_seed, std::max(1, opts.max_page_size)), faults(opts.faults) {
   seed_store(state.store, state.gen, opts.seed);
+  state.extra_fields = opts.extra_fields;
+  if (!state.extra_fields.empty()) {
+    std::vector<Record> all = state.store.all();
+    for (auto& r : all) {
+      for (const auto& name : state.extra_fields) r.extra.emplace_back(name, "\"\"");
+      state.store.upsert(std::move(r));
+    }
+  }
 }
 
 void Server::Impl::install_routes(httplib::Server& h) {

@@ -127,6 +127,32 @@ void take_metadata(const Value& body, Record& rec, FieldErrors& errs) {
   else errs.add("metadata", "Expected a JSON object.");
 }
 
+// The fields of `--extra-field`: DRF CharFields with default "" (absent on create or replace:
+// reset to ""; absent on patch: kept). Other extras (put by the admin endpoint) are not writable:
+// kept by a patch, gone after a replace.
+void take_extra(const Value& body, const WriteContext& ctx, Record& rec, FieldErrors& errs) {
+  if (!ctx.extra_fields) return;
+  for (const auto& name : *ctx.extra_fields) {
+    auto slot = std::find_if(rec.extra.begin(), rec.extra.end(), [&](const auto& e) { return e.first == name; });
+    if (slot == rec.extra.end()) slot = rec.extra.emplace(rec.extra.end(), name, "\"\"");
+    auto it = body.FindMember(name.c_str());
+    if (it == body.MemberEnd()) {
+      if (ctx.mode != WriteMode::patch) slot->second = "\"\"";
+      continue;
+    }
+    const Value& v = it->value;
+    if (v.IsNull()) {
+      errs.add(name.c_str(), "This field may not be null.");
+    } else if (!v.IsString() && !v.IsNumber()) {
+      errs.add(name.c_str(), "Not a valid string.");
+    } else {
+      std::string text = trim(v.IsString() ? text_of(v) : python_str(v));
+      if (code_points(text) > kMaxLength) errs.add(name.c_str(), "Ensure this field has no more than 255 characters.");
+      else slot->second = quote(text);
+    }
+  }
+}
+
 Record starting_point(const WriteContext& ctx) {
   if (ctx.mode == WriteMode::patch) return *ctx.current;
   if (ctx.mode == WriteMode::replace) return make_record(ctx.current->id, ctx.current->type);
@@ -153,6 +179,7 @@ WriteResult build_record(const Value& body, const WriteContext& ctx) {
   take_logo(body, ctx, out.record, out.errors);
   take_metadata(body, out.record, out.errors);
   for (std::size_t i = 1; i < std::size(kTextRules); ++i) take_text(body, kTextRules[i], ctx, out.record, out.errors);
+  take_extra(body, ctx, out.record, out.errors);
   return out;
 }
 

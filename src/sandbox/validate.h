@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -22,6 +23,7 @@ struct WriteContext {
   const Store* store = nullptr;         // REQUIRED (id uniqueness)
   std::string_view origin;              // "http://host:port", for logo URLs
   std::function<std::string()> new_id;  // REQUIRED for create: the default id
+  const std::vector<std::string>* extra_fields = nullptr;  // State::extra_fields (writable, default "")
 };
 
 struct WriteResult {

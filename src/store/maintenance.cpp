@@ -6,6 +6,7 @@
 
 #include "gigasync/store.h"
 #include "store/db_error.h"
+#include "store/schema.h"
 
 namespace gigasync {
 
@@ -20,7 +21,7 @@ Result<long long> Store::maintain(int keep_history_days) {
            {"DELETE FROM integration_changes WHERE at < " + cutoff,
             "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
             "sync_runs WHERE status IN ('ok', 'partial'))",
-            "DELETE FROM pending_changes WHERE state = 'done' AND updated_at < " + cutoff,
+            std::string("DELETE FROM pending_changes WHERE state IN ") + schema::kSettledStates + " AND updated_at < " + cutoff,
             "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < " + cutoff})
         deleted += db_->exec(sql);
       txn.commit();

@@ -93,6 +93,8 @@ std::string_view to_string(ChangeState s) {
     case ChangeState::done: return "done";
     case ChangeState::failed: return "failed";
     case ChangeState::conflict: return "conflict";
+    case ChangeState::superseded: return "superseded";
+    case ChangeState::discarded: return "discarded";
   }
   return "failed";
 }
@@ -105,7 +107,7 @@ std::optional<ChangeOp> change_op_from(std::string_view t) {
 
 std::optional<ChangeState> change_state_from(std::string_view t) {
   for (auto s : {ChangeState::pending, ChangeState::in_flight, ChangeState::done, ChangeState::failed,
-                 ChangeState::conflict})
+                 ChangeState::conflict, ChangeState::superseded, ChangeState::discarded})
     if (to_string(s) == t) return s;
   return std::nullopt;
 }
@@ -149,7 +151,7 @@ Result<std::vector<std::string>> Store::integrations_with_pending() {
 
 Result<std::vector<Change>> Store::Txn::active_changes(const std::string& integration_id) {
   return collect<Change>(db(), std::string("SELECT ") + kChangeColumns +
-                                   " FROM pending_changes WHERE integration_id = ? AND state <> 'done' ORDER BY id",
+                                   " FROM pending_changes WHERE integration_id = ? AND state IN " + std::string(schema::kActiveStates) + " ORDER BY id",
                          row_to_change, integration_id);
 }
 
@@ -270,7 +272,7 @@ Result<std::vector<Divergence>> Store::Txn::divergences() {
       differs += "CASE WHEN i." + c + " IS NOT b." + c + " THEN '," + c + "' ELSE '' END";
   }
   auto quiet_for = [](const std::string& x) {
-    return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state <> 'done')";
+    return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state IN " + std::string(schema::kActiveStates) + ")";
   };
   std::string sql =
       "SELECT i.id, CASE WHEN b.id IS NULL THEN ',(row)' ELSE " + differs + " || CASE WHEN i.type IS NOT b.type THEN "

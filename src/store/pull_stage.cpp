@@ -4,6 +4,7 @@
 #include "gigasync/store.h"
 #include "store/db_error.h"
 #include "store/rows.h"
+#include "store/schema.h"
 
 namespace gigasync {
 namespace {
@@ -12,14 +13,22 @@ constexpr const char* kCols = store::kColumns;
 constexpr const char* kFields[] = {"name", "logo", "metadata", "email", "recipient",
                                    "address_line_1", "address_line_2", "zip_code", "city"};
 // Staged rows that no active outbox row concerns: copied as they are.
-constexpr const char* kPlain =
-    "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = s.id AND p.state <> 'done')";
+const std::string kPlain = std::string("NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = s.id AND p.state IN ") +
+                          schema::kActiveStates + ")";
 
 using store::db_error;
 
 using store::bind_text;
 
-Integration row_of(SQLite::Statement& q) { return store::row_to_integration(q); }
+// Staged rows are read as kCols, unknown_fields (column 11).
+constexpr const char* kStagedCols =
+    "id, name, type, logo, metadata, email, recipient, address_line_1, address_line_2, zip_code, city, unknown_fields";
+
+Integration row_of(SQLite::Statement& q) {
+  Integration o = store::row_to_integration(q);
+  o.extra = store::text(q.getColumn(11));
+  return o;
+}
 
 template <class F>
 Result<std::vector<Integration>> rows(SQLite::Statement& q, F bind) {
@@ -52,7 +61,7 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
     db.exec("PRAGMA cache_size = -8192");
     db.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS pull_stage (") +
             "id TEXT PRIMARY KEY, name TEXT, type INTEGER, logo TEXT, metadata TEXT, email TEXT, recipient TEXT, "
-            "address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT, content_hash INTEGER, "
+            "address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT, unknown_fields TEXT, content_hash INTEGER, "
             "is_new INTEGER NOT NULL)");
     db.exec("DELETE FROM temp.pull_stage");
     return std::unique_ptr<PullStage>(new PullStage(store));
@@ -74,8 +83,8 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
     SQLite::Transaction txn(store_.db(), SQLite::TransactionBehavior::DEFERRED);
     auto& base = store_.cached("SELECT rowid, content_hash FROM main.integration_base WHERE id = ?");
     auto& already = store_.cached("SELECT 1 FROM temp.pull_stage WHERE id = ?");
-    auto& stage = store_.cached(std::string("INSERT OR REPLACE INTO temp.pull_stage (") + kCols +
-                                ", content_hash, is_new) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    auto& stage = store_.cached(std::string("INSERT OR REPLACE INTO temp.pull_stage (") + kStagedCols +
+                                ", content_hash, is_new) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& o : objects) {
       std::int64_t hash = content_hash(o);
       base.reset();
@@ -108,8 +117,9 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
       bind_text(stage, 9, o.address_line_2);
       bind_text(stage, 10, o.zip_code);
       bind_text(stage, 11, o.city);
-      stage.bind(12, static_cast<int64_t>(hash));
-      stage.bind(13, known ? 0 : 1);
+      bind_text(stage, 12, o.extra);
+      stage.bind(13, static_cast<int64_t>(hash));
+      stage.bind(14, known ? 0 : 1);
       stage.exec();
       out.staged++;
     }
@@ -153,7 +163,7 @@ Result<long long> PullStage::staged_count() {
 }
 
 Result<std::vector<Integration>> PullStage::staged(long long after_rowid, int limit, long long& last_rowid) {
-  SQLite::Statement q(store_.db(), std::string("SELECT ") + kCols +
+  SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols +
                                        ", rowid FROM temp.pull_stage WHERE rowid > ? ORDER BY rowid LIMIT ?");
   last_rowid = after_rowid;
   try {
@@ -162,7 +172,7 @@ Result<std::vector<Integration>> PullStage::staged(long long after_rowid, int li
     std::vector<Integration> out;
     while (q.executeStep()) {
       out.push_back(row_of(q));
-      last_rowid = q.getColumn(11).getInt64();
+      last_rowid = q.getColumn(12).getInt64();
     }
     return out;
   } catch (const std::exception& e) {
@@ -171,13 +181,13 @@ Result<std::vector<Integration>> PullStage::staged(long long after_rowid, int li
 }
 
 Result<std::vector<Integration>> PullStage::new_with_hash(std::int64_t hash) {
-  SQLite::Statement q(store_.db(), std::string("SELECT ") + kCols +
+  SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols +
                                        " FROM temp.pull_stage WHERE content_hash = ? AND is_new = 1");
   return rows(q, [&](SQLite::Statement& s) { s.bind(1, static_cast<int64_t>(hash)); });
 }
 
 Result<std::optional<Integration>> PullStage::staged_one(const std::string& id) {
-  SQLite::Statement q(store_.db(), std::string("SELECT ") + kCols + " FROM temp.pull_stage WHERE id = ?");
+  SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols + " FROM temp.pull_stage WHERE id = ?");
   auto r = rows(q, [&](SQLite::Statement& s) { s.bind(1, id); });
   if (!r) return r.error();
   if (r->empty()) return std::optional<Integration>{};
@@ -222,9 +232,10 @@ Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, bool first_lo
     set += ", type = excluded.type";
     db.exec(std::string("INSERT INTO main.integrations (") + kCols + ") SELECT " + kCols +
             " FROM temp.pull_stage s WHERE true" + plain + " ON CONFLICT(id) DO UPDATE SET " + set);
-    db.exec(std::string("INSERT INTO main.integration_base (") + kCols + ", synced_at, content_hash) SELECT " + kCols +
-            ", " + now + ", content_hash FROM temp.pull_stage s WHERE true" + plain + " ON CONFLICT(id) DO UPDATE SET " +
-            set + ", synced_at = excluded.synced_at, content_hash = excluded.content_hash");
+    db.exec(std::string("INSERT INTO main.integration_base (") + kStagedCols + ", synced_at, content_hash) SELECT " +
+            kStagedCols + ", " + now + ", content_hash FROM temp.pull_stage s WHERE true" + plain +
+            " ON CONFLICT(id) DO UPDATE SET " + set +
+            ", synced_at = excluded.synced_at, content_hash = excluded.content_hash, unknown_fields = excluded.unknown_fields");
     return out;
   } catch (const std::exception& e) {
     return db_error("applying the pulled integrations", e);

@@ -74,7 +74,7 @@ std::string remote_id(std::string_view mirror_id) {
 // pending (a held change keeps what it held; a newer edit starts a change behind it).
 std::string coalescable(const std::string& rid) {
   return "SELECT 1 FROM pending_changes p WHERE p.id = (SELECT max(id) FROM pending_changes WHERE "
-         "integration_id = " + rid + " AND state <> 'done') AND p.state = 'pending' AND "
+         "integration_id = " + rid + " AND state IN " + kActiveStates + ") AND p.state = 'pending' AND "
          "p.sent_body IS NULL AND p.op IN ('update', 'create', 'replace')";
 }
 
@@ -83,7 +83,7 @@ std::string has_base(const std::string& rid) { return "EXISTS (SELECT 1 FROM int
 // A create or replace of `rid` that was sent and not settled: the API may have the object already.
 std::string sent_create(const std::string& rid) {
   return "EXISTS (SELECT 1 FROM pending_changes c WHERE c.integration_id = " + rid +
-         " AND c.op IN ('create', 'replace') AND c.sent_body IS NOT NULL AND c.state <> 'done')";
+         " AND c.op IN ('create', 'replace') AND c.sent_body IS NOT NULL AND c.state IN " + kActiveStates + ")";
 }
 
 std::string refuse(const std::string& message, const std::string& when) {
@@ -145,7 +145,7 @@ std::string update_triggers() {
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) SELECT " + rid +
        ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'update' ELSE 'create' END, " + fresh +
        ", " + base_chain + ", " + uuid4_sql() + " WHERE NOT EXISTS (" + coalescable(rid) + ");\n"
-       "  UPDATE pending_changes SET state = 'done', last_error = 'superseded by change ' || "
+       "  UPDATE pending_changes SET state = 'superseded', last_error = 'superseded by change ' || "
        "(SELECT max(id) FROM pending_changes WHERE integration_id = " + rid + ") || ': ' || coalesce(last_error, ''), "
        "updated_at = " + std::string(kNow) + " WHERE integration_id = " + rid + " AND state = 'failed';\n"
        "  INSERT OR REPLACE INTO local_renames (old_id, new_id) SELECT " + rid + ", NEW.id WHERE NEW.id IS NOT OLD.id "
@@ -183,7 +183,7 @@ std::string insert_triggers() {
        "SELECT " + rid + ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'replace' ELSE 'create' END, " +
        whole_object("i") + ", coalesce((SELECT " + whole_object("b") + " FROM integration_base b WHERE b.id = " + rid +
        "), '{}'), " + uuid4_sql() + " FROM integrations i WHERE i.rowid = NEW.rowid;\n"
-       "  UPDATE pending_changes SET state = 'done', last_error = 'superseded by a later insert or replace', "
+       "  UPDATE pending_changes SET state = 'superseded', last_error = 'superseded by a later insert or replace', "
        "updated_at = " + std::string(kNow) + " WHERE integration_id = (SELECT " + rid + " FROM integrations i WHERE "
        "i.rowid = NEW.rowid) AND id < (SELECT max(id) FROM pending_changes) AND (state = 'failed' OR "
        "(state IN ('pending', 'conflict') AND sent_body IS NULL));\n"
@@ -203,7 +203,7 @@ std::string delete_triggers() {
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) "
        "SELECT " + rid + ", 'delete', '{}', " + whole_object("OLD") + ", " + uuid4_sql() +
        " WHERE " + has_base(rid) + " OR " + sent_create(rid) + ";\n"
-       "  UPDATE pending_changes SET state = 'done', last_error = 'dropped: the integration was deleted locally "
+       "  UPDATE pending_changes SET state = 'superseded', last_error = 'dropped: the integration was deleted locally "
        "before this change was pushed', updated_at = " + std::string(kNow) +
        " WHERE integration_id = " + rid + " AND op <> 'delete' AND (state = 'failed' OR state = 'conflict' OR "
        "(state = 'pending' AND sent_body IS NULL));\n"
@@ -270,7 +270,7 @@ std::string views() {
          "GROUP BY type;\n"
          "CREATE VIEW report_pending_changes AS SELECT c.id, c.integration_id, i.name, c.op, c.state, c.attempts, "
          "c.payload, c.last_error, c.created_at, c.updated_at FROM pending_changes c LEFT JOIN integrations i "
-         "ON i.id = c.integration_id WHERE c.state <> 'done' ORDER BY c.id;\n"
+         "ON i.id = c.integration_id WHERE c.state IN ('pending', 'in_flight', 'failed', 'conflict') ORDER BY c.id;\n"
          "CREATE VIEW report_failed_changes AS SELECT c.id, c.integration_id, i.name, c.op, c.payload, c.last_error, "
          "c.updated_at FROM pending_changes c LEFT JOIN integrations i ON i.id = c.integration_id "
          "WHERE c.state = 'failed' ORDER BY c.id;\n"
@@ -302,10 +302,87 @@ std::string version_4() {
   return "CREATE TABLE gigasync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n";
 }
 
+// The report views of version 5: the outbox's settled states, and a history read field by field
+// (an insert or a delete, stored as one object, is shown one row per field) with the name the
+// integration had, even when it has left the mirror since.
+std::string views_5() {
+  std::string recent = "h.at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')";
+  std::string object_name = "json_extract(coalesce(h.new_value, h.old_value), '$.name')";
+  // The newest whole-object record of the integration names it after it left the mirror.
+  std::string last_known = "(SELECT json_extract(coalesce(d.new_value, d.old_value), '$.name') FROM integration_changes d "
+                           "WHERE d.integration_id = h.integration_id AND d.field IS NULL ORDER BY d.id DESC LIMIT 1)";
+  return "DROP VIEW IF EXISTS report_pending_changes;\n"
+         "DROP VIEW IF EXISTS report_recent_history;\n"
+         "CREATE VIEW report_pending_changes AS SELECT c.id, c.integration_id, i.name, c.op, c.state, c.attempts, "
+         "c.payload, c.last_error, c.created_at, c.updated_at FROM pending_changes c LEFT JOIN integrations i "
+         "ON i.id = c.integration_id WHERE c.state IN " + std::string(kActiveStates) + " ORDER BY c.id;\n"
+         "CREATE VIEW report_recent_history AS "
+         "SELECT h.id AS change, h.at, h.integration_id, coalesce(i.name, " + last_known + ") AS name, h.source, h.op, "
+         "h.field, h.old_value, h.new_value FROM integration_changes h LEFT JOIN integrations i ON i.id = h.integration_id "
+         "WHERE h.field IS NOT NULL AND " + recent + "\n"
+         "UNION ALL "
+         "SELECT h.id, h.at, h.integration_id, coalesce(" + object_name + ", i.name), h.source, h.op, j.key, "
+         "CASE WHEN h.op = 'delete' THEN j.value END, CASE WHEN h.op = 'delete' THEN NULL ELSE j.value END "
+         "FROM integration_changes h LEFT JOIN integrations i ON i.id = h.integration_id, "
+         "json_each(coalesce(h.new_value, h.old_value)) j "
+         "WHERE h.field IS NULL AND json_valid(coalesce(h.new_value, h.old_value)) AND " + recent + "\n"
+         "ORDER BY 1 DESC, 7;\n";
+}
+
+// Version 5: settled outbox rows say how they settled (done, superseded, discarded: the CHECK
+// constraint changes, so the table is rebuilt, ids and their sequence kept); fields the API sends
+// that the documents do not describe are kept with the base row (never a column of `integrations`),
+// with a view listing them; the report views above.
+std::string version_5() {
+  std::string now(kNow);
+  std::string drop;
+  for (const char* t : {"integrations_refuse_update", "integrations_capture_update", "integrations_refuse_insert",
+                        "integrations_capture_insert", "integrations_refuse_delete", "integrations_capture_delete"})
+    drop += std::string("DROP TRIGGER IF EXISTS ") + t + ";\n";
+  return "ALTER TABLE integration_base ADD COLUMN unknown_fields TEXT;\n"
+         "CREATE VIEW integration_unknown_fields AS SELECT b.id AS integration_id, j.key AS field, j.value AS value, "
+         "j.type AS json_type FROM integration_base b, json_each(b.unknown_fields) j WHERE b.unknown_fields IS NOT NULL;\n" +
+         drop +
+         "DROP VIEW IF EXISTS report_pending_changes;\n"
+         "DROP VIEW IF EXISTS report_failed_changes;\n"
+         "CREATE TABLE pending_changes_v5 (\n"
+         "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+         "  integration_id TEXT NOT NULL,\n"
+         "  op TEXT NOT NULL CHECK (op IN ('create', 'update', 'replace', 'delete')),\n"
+         "  payload TEXT NOT NULL DEFAULT '{}',\n"
+         "  base TEXT NOT NULL DEFAULT '{}',\n"
+         "  idempotency_key TEXT NOT NULL UNIQUE,\n"
+         "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'conflict', "
+         "'superseded', 'discarded')),\n"
+         "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+         "  last_error TEXT,\n"
+         "  sent_body TEXT,\n"
+         "  created_at TEXT NOT NULL DEFAULT (" + now + "),\n"
+         "  updated_at TEXT NOT NULL DEFAULT (" + now + "));\n"
+         // Rows settled before version 5 get their state from the reason they recorded.
+         "INSERT INTO pending_changes_v5 SELECT id, integration_id, op, payload, base, idempotency_key, CASE "
+         "WHEN state <> 'done' THEN state "
+         "WHEN last_error = 'discarded by hand' THEN 'discarded' "
+         "WHEN last_error LIKE 'superseded%' OR last_error LIKE 'dropped%' OR last_error LIKE 'retried%' OR "
+         "last_error LIKE 'abandoned%' OR last_error LIKE 'nothing left to send%' THEN 'superseded' "
+         "ELSE 'done' END, attempts, last_error, sent_body, created_at, updated_at FROM pending_changes;\n"
+         // The AUTOINCREMENT sequence goes with the table, so no id is ever given out twice.
+         "DELETE FROM sqlite_sequence WHERE name = 'pending_changes_v5';\n"
+         "UPDATE sqlite_sequence SET name = 'pending_changes_v5' WHERE name = 'pending_changes';\n"
+         "DROP TABLE pending_changes;\n"
+         "ALTER TABLE pending_changes_v5 RENAME TO pending_changes;\n"
+         "CREATE INDEX pending_changes_by_integration ON pending_changes (integration_id, state);\n"
+         "CREATE INDEX pending_changes_by_state ON pending_changes (state, integration_id);\n"
+         "CREATE VIEW report_failed_changes AS SELECT c.id, c.integration_id, i.name, c.op, c.payload, c.last_error, "
+         "c.updated_at FROM pending_changes c LEFT JOIN integrations i ON i.id = c.integration_id "
+         "WHERE c.state = 'failed' ORDER BY c.id;\n" +
+         triggers() + views_5();
+}
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> all = {tables() + views(), version_2(), version_3(), version_4()};
+  static const std::vector<std::string> all = {tables() + views(), version_2(), version_3(), version_4(), version_5()};
   return all;
 }
 

@@ -171,10 +171,13 @@ Result<std::map<std::string, Integration>> Store::load_all(Table t) {
 
 Result<std::optional<Integration>> Store::load_one(Table t, const std::string& id) {
   try {
-    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + " FROM " + table_name(t) + " WHERE id = ?");
+    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + (t == Table::base ? ", unknown_fields" : "") + " FROM " +
+                                  table_name(t) + " WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::optional<Integration>{};
-    return std::optional<Integration>(row_to_integration(q));
+    Integration o = row_to_integration(q);
+    if (t == Table::base) o.extra = store::text(q.getColumn(11));
+    return std::optional<Integration>(std::move(o));
   } catch (const std::exception& e) {
     return db_error("reading integration " + id, e);
   }
@@ -312,12 +315,13 @@ Status Store::Txn::commit() {
 Status Store::Txn::upsert(Table t, const Integration& o) {
   try {
     std::string sql = std::string("INSERT INTO ") + table_name(t) + " (" + kColumns +
-                      (t == Table::base ? ", synced_at, content_hash" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
-                      (t == Table::base ? ",?,?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                      (t == Table::base ? ", synced_at, content_hash, unknown_fields" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
+                      (t == Table::base ? ",?,?,?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
                       "type = excluded.type, logo = excluded.logo, metadata = excluded.metadata, email = excluded.email, "
                       "recipient = excluded.recipient, address_line_1 = excluded.address_line_1, "
                       "address_line_2 = excluded.address_line_2, zip_code = excluded.zip_code, city = excluded.city" +
-                      (t == Table::base ? ", synced_at = excluded.synced_at, content_hash = excluded.content_hash" : "");
+                      (t == Table::base ? ", synced_at = excluded.synced_at, content_hash = excluded.content_hash, "
+                                          "unknown_fields = excluded.unknown_fields" : "");
     SQLite::Statement& q = store_.cached(sql);
     q.bind(1, o.id);
     bind_text(q, 2, o.name);
@@ -333,6 +337,7 @@ Status Store::Txn::upsert(Table t, const Integration& o) {
     if (t == Table::base) {
       q.bind(12, now_iso8601());
       q.bind(13, static_cast<int64_t>(content_hash(o)));
+      bind_text(q, 14, o.extra);
     }
     q.exec();
     return ok_status();

@@ -14,6 +14,9 @@ std::string mode_of(const SyncOptions& o) {
   return o.pull ? "pull" : "push";
 }
 
+// Part of sync_runs.error that `gigasync status` looks for (see deletions_held_in in cli/).
+constexpr const char* kDeletionsHeldPhrase = "held by the delete guard";
+
 std::string plural(long long n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -44,6 +47,29 @@ Result<std::vector<Divergence>> self_check(Store& store) {
   return d;
 }
 
+// How many remote deletions the delete guard held back (0: none).
+long long deletions_held(const PullOutcome& o) { return o.deletions_refused ? o.deletions_held : 0; }
+
+// Why a run ended `partial`, one line for sync_runs.error: the counts by kind, with what to run.
+std::string partial_reason(const SyncReport& report, long long held_deletions) {
+  std::vector<std::string> parts;
+  if (report.run.push_failed > 0)
+    parts.push_back(plural(report.run.push_failed, "change", "changes") + " refused by the API");
+  if (long long earlier = report.failed - report.run.push_failed; earlier > 0)
+    parts.push_back(plural(earlier, "change", "changes") + " refused earlier");
+  if (report.failed > 0) parts.back() += " ('gigasync changes list')";
+  if (report.open_conflicts > 0)
+    parts.push_back(plural(report.open_conflicts, "open conflict", "open conflicts") + " ('gigasync conflicts list')");
+  if (held_deletions != 0) {
+    parts.push_back((held_deletions > 0 ? plural(held_deletions, "remote deletion", "remote deletions")
+                                        : std::string("remote deletions")) +
+                    " " + kDeletionsHeldPhrase + " ('gigasync sync --force-deletes' applies them)");
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
 }  // namespace
 
 std::string SyncReport::summary() const {
@@ -52,7 +78,7 @@ std::string SyncReport::summary() const {
                   std::to_string(run.updated) + " -" + std::to_string(run.deleted) + "), pushed " +
                   std::to_string(run.pushed) + "; " + std::to_string(pending) + " pending, " +
                   std::to_string(failed) + " failed, " + plural(open_conflicts, "open conflict", "open conflicts");
-  if (deletions_refused) s += "; remote deletions refused (see log)";
+  if (deletions_refused) s += "; remote deletions held by the delete guard ('gigasync sync --force-deletes' applies them)";
   if (unpushed > 0) s += "; " + std::to_string(unpushed) + " not pushed (API unreachable)";
   if (held_by_guard > 0) s += "; " + std::to_string(held_by_guard) + " held by the outbound guard (see log)";
   if (push_paused) s += "; pushing paused";
@@ -76,6 +102,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     if (auto s = store.finish_run(report.run); !s) spdlog::error("{}", s.error().message);
     return e;
   };
+  long long held_deletions = 0;
   if (options.pull) {
     auto p = pull(cfg, store, api, options);
     if (!p) return fail(p.error());
@@ -86,6 +113,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     report.run.deleted = p->deleted;
     report.run.conflicts = p->conflicts;
     report.deletions_refused = p->deletions_refused;
+    held_deletions = deletions_held(p.value());
     report.plan = std::move(p->plan);
   }
   if (options.push) {
@@ -109,14 +137,17 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
                  report.deletions_refused || report.held_by_guard > 0;
   report.exit = partial ? ExitCode::partial : ExitCode::ok;
   report.run.status = partial ? "partial" : "ok";
+  if (partial) report.run.error = partial_reason(report, held_deletions);
   if (report.held_by_guard > 0) {
     report.run.status = "guarded";
-    report.run.error = std::to_string(report.held_by_guard) + " integrations to push wait for approval (outbound guard)";
+    report.run.error = std::to_string(report.held_by_guard) + " integrations to push wait for approval (outbound guard)" +
+                       (report.run.error.empty() ? "" : "; " + report.run.error);
   }
   if (report.unpushed > 0) {
     report.exit = ExitCode::unavailable;
     report.run.status = "unpushed";
-    report.run.error = std::to_string(report.unpushed) + " change(s) not pushed: the API did not answer after the retries";
+    report.run.error = std::to_string(report.unpushed) + " change(s) not pushed: the API did not answer after the retries" +
+                       (report.run.error.empty() ? "" : "; " + report.run.error);
   }
   if (report.run.diverged > 0) {
     report.exit = ExitCode::software;

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
+#include "gigasync/json.h"
 #include "sync/merge.h"
 #include "sync/page_stream.h"
 #include "sync/reconcile.h"
@@ -151,6 +153,33 @@ Status apply(Store& store, const Config& cfg, PullStage& stage, const PullPlan& 
   return ok_status();
 }
 
+// Fields the API sent that the documents do not describe: one WARN per new name for the life of
+// the mirror (the names seen are kept in gigasync_state), not one per object or per cycle.
+constexpr const char* kUnknownFieldsKey = "api_unknown_fields";
+
+void collect_unknown_names(const std::vector<Integration>& objects, std::set<std::string>& names) {
+  for (const auto& o : objects)
+    if (o.extra)
+      for (auto& n : json::payload_fields(*o.extra)) names.insert(std::move(n));
+}
+
+void warn_new_unknown_fields(Store& store, const std::set<std::string>& names) {
+  if (names.empty()) return;
+  auto known = store.state(kUnknownFieldsKey);
+  if (!known) return;
+  std::set<std::string> all;
+  for (auto& n : json::payload_fields(known.value().empty() ? "{}" : known.value())) all.insert(std::move(n));
+  std::string fresh;
+  for (const auto& n : names)
+    if (all.insert(n).second) fresh += (fresh.empty() ? "" : ", ") + n;
+  if (fresh.empty()) return;
+  spdlog::warn("the API sends fields the documents do not describe: {}; gigasync keeps them (view "
+               "integration_unknown_fields) and sends them back unchanged in every PUT", fresh);
+  std::string text = "{";
+  for (const auto& n : all) text += (text.size() > 1 ? "," : "") + json::quote(n) + ":true";
+  if (auto s = store.set_state(kUnknownFieldsKey, text + "}"); !s) spdlog::debug("{}", s.error().message);
+}
+
 }  // namespace
 
 Result<PullOutcome> pull(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options) {
@@ -158,13 +187,16 @@ Result<PullOutcome> pull(const Config& cfg, Store& store, ApiClient& api, const 
   if (!stage) return stage.error();
   auto base_size = (*stage)->base_count();
   if (!base_size) return base_size.error();
+  std::set<std::string> unknown_names;
   PageSink sink = [&](const json::IntegrationPage& page, long long) -> Result<std::vector<std::string>> {
+    collect_unknown_names(page.results, unknown_names);
     auto added = (*stage)->add_page(page.results);
     if (!added) return added.error();
     return std::move(added->duplicates);
   };
   auto stats = stream_pages(api, cfg.api.concurrency, sink);
   if (!stats) return stats.error();
+  if (!options.dry_run) warn_new_unknown_fields(store, unknown_names);
   PullOutcome out;
   out.pages = stats->pages;
   out.fetched = stats->fetched;
@@ -186,6 +218,7 @@ Result<PullOutcome> pull(const Config& cfg, Store& store, ApiClient& api, const 
                  plan.deletes.size(), base_size.value(), 100.0 * static_cast<double>(plan.deletes.size()) / size,
                  100.0 * cfg.sync.max_delete_fraction, cfg.sync.min_delete_guard);
     out.deletions_refused = true;
+    out.deletions_held = static_cast<long long>(plan.deletes.size());
     plan.deletes.clear();
   }
   if (options.dry_run) {

@@ -9,6 +9,7 @@ namespace gigasync {
 struct PullOutcome {
   long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0, renamed = 0, conflicts = 0;
   bool deletions_refused = false;
+  long long deletions_held = 0;  // how many the guard held (deletions_refused)
   std::vector<std::string> plan;  // dry run only
 };
 

@@ -61,7 +61,7 @@ Result<Integration> Reconciler::agreed_base(const Integration& base, const Integ
   for (const auto& c : changes.value()) {
     if (!c.sent() || c.op == ChangeOp::remove) continue;
     Integration sent = base;
-    auto fields = json::apply_payload(*c.sent_body, sent);
+    auto fields = json::apply_payload(*c.sent_body, sent, true);
     if (!fields) continue;
     for (const auto& f : fields.value())
       if (f != "id" && f != "type" && sent.get(f) == remote.get(f)) agreed.set(f, remote.get(f));
@@ -71,8 +71,19 @@ Result<Integration> Reconciler::agreed_base(const Integration& base, const Integ
 
 Status Reconciler::conflict(Conflict row, const std::string& why) {
   counts_.conflicts++;
-  spdlog::warn("conflict on integration {} field {}: base {}, local {}, remote {} (policy {})", row.integration_id,
-               row.field, shown(row.base_value), shown(row.local_value), shown(row.remote_value), to_string(policy_));
+  // Seen again in a later cycle: the base table moved on to the remote version of that cycle, but
+  // the conflict is still about the value both sides last agreed on, which its row keeps.
+  auto open = txn_.open_conflicts(row.integration_id);
+  if (!open) return open.error();
+  std::string again;
+  for (const auto& k : open.value()) {
+    if (k.field != row.field) continue;
+    row.base_value = k.base_value;
+    again = "; open since " + k.detected_at + " as conflict " + std::to_string(k.id);
+  }
+  spdlog::warn("conflict on integration {} field {}: base {}, local {}, remote {} (policy {}{})", row.integration_id,
+               row.field, shown(row.base_value), shown(row.local_value), shown(row.remote_value), to_string(policy_),
+               again);
   if (policy_ == ConflictPolicy::manual)
     if (auto s = outbox_.hold(row.integration_id, why); !s) return s;
   if (auto s = txn_.record_conflict(row); !s) return s.error();
@@ -114,7 +125,7 @@ Status Reconciler::merge_remote(const Integration& base, const Integration& remo
     if (!open) return open.error();
     for (const auto& k : open.value())
       if (auto s = txn_.resolve_conflict(k.id, "converged"); !s) return s;
-    if (auto s = outbox_.close_all(remote.id, "done: the API has these values"); !s) return s;
+    if (auto s = outbox_.close_all(remote.id, "done: the API has these values", ChangeState::done); !s) return s;
   }
   return history_diff(base, remote, m.remote_fields);
 }
@@ -125,7 +136,7 @@ Status Reconciler::deleted_locally(const Integration& agreed, const Integration&
   Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(agreed), std::nullopt, object_json(remote));
   if (policy_ == ConflictPolicy::remote_wins) {
     row.resolution = "remote-wins";
-    if (auto s = outbox_.close_all(remote.id, "dropped: the API's edited row was kept (remote-wins)"); !s) return s;
+    if (auto s = outbox_.close_all(remote.id, "dropped: the API's edited row was kept (remote-wins)", ChangeState::superseded); !s) return s;
     if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
   } else if (policy_ == ConflictPolicy::local_wins) {
     row.resolution = "local-wins";
@@ -152,20 +163,20 @@ Status Reconciler::delete_with_local_changes(const Integration& base) {
   if (auto s = txn_.remove(Table::base, base.id); !s) return s;
   counts_.deleted++;
   if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt}); !s) return s;
-  if (!local.value()) return outbox_.close_all(base.id, "done: deleted on both sides");
+  if (!local.value()) return outbox_.close_all(base.id, "done: deleted on both sides", ChangeState::done);
   if (mirror_id == base.id && same_content(json::canonical_row(**local), base)) {
     // Edited and undone: nothing local is left to keep.
     if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
-    return outbox_.close_all(base.id, "done: deleted remotely, no local difference left");
+    return outbox_.close_all(base.id, "done: deleted remotely, no local difference left", ChangeState::done);
   }
   Conflict row = make_conflict(base.id, kDeletedRemotely, object_json(base), object_json(**local), std::nullopt);
   if (policy_ == ConflictPolicy::remote_wins) {
     row.resolution = "remote-wins";
     if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
-    if (auto s = outbox_.close_all(base.id, "dropped: deleted remotely (remote-wins)"); !s) return s;
+    if (auto s = outbox_.close_all(base.id, "dropped: deleted remotely (remote-wins)", ChangeState::superseded); !s) return s;
   } else if (policy_ == ConflictPolicy::local_wins) {
     row.resolution = "local-wins";
-    if (auto s = outbox_.close_all(base.id, "superseded: created again after a remote delete (local-wins)"); !s) return s;
+    if (auto s = outbox_.close_all(base.id, "superseded: created again after a remote delete (local-wins)", ChangeState::superseded); !s) return s;
     if (auto s = outbox_.requeue(base.id, ChangeOp::create, {kMutableFields.begin(), kMutableFields.end()},
                                  ChangeState::pending); !s)
       return s;
@@ -192,7 +203,7 @@ Status Reconciler::apply_remote_rename(const Integration& base, const Integratio
     Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(base), std::nullopt, object_json(remote));
     if (policy_ == ConflictPolicy::remote_wins) {
       row.resolution = "remote-wins";
-      if (auto s = outbox_.close_all(remote.id, "dropped: the API's renamed row was kept (remote-wins)"); !s) return s;
+      if (auto s = outbox_.close_all(remote.id, "dropped: the API's renamed row was kept (remote-wins)", ChangeState::superseded); !s) return s;
       if (auto s = txn_.upsert(Table::mirror, remote); !s) return s;
     } else if (policy_ == ConflictPolicy::local_wins) {
       row.resolution = "local-wins";

@@ -873,7 +873,7 @@ OutboxState outbox_state(Harness& h) {
 std::string outbox_rows(Harness& h) {
   std::string out;
   SQLite::Statement q(h.person(), "SELECT id, integration_id, op, state, attempts, payload, coalesce(last_error, '') "
-                                  "FROM pending_changes WHERE state <> 'done' ORDER BY id");
+                                  "FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict') ORDER BY id");
   while (q.executeStep())
     out += "  change " + q.getColumn(0).getString() + " " + q.getColumn(1).getString() + " " + q.getColumn(2).getString() +
            " " + q.getColumn(3).getString() + " attempts " + q.getColumn(4).getString() + " " + q.getColumn(5).getString() +

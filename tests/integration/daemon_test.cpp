@@ -183,7 +183,7 @@ TEST_CASE("daemon: an edit made with the sqlite3 shell is pushed within a few se
   CHECK(eventually([&] { return d.run.remote().at(id).email == std::optional<std::string>("x@y.se"); }, 5s));
   CHECK(std::chrono::steady_clock::now() - edited >= 400ms);  // push_delay_s = 0.5, give or take a poll
   CHECK(eventually([&] { return d.run.count("SELECT count(*) FROM sync_runs WHERE mode = 'push' AND status = 'ok'") == 1; }));
-  CHECK(d.run.count("SELECT count(*) FROM pending_changes WHERE state <> 'done'") == 0);
+  CHECK(d.run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
   // The push's own writes are not mistaken for a new edit: no further cycle follows.
   std::this_thread::sleep_for(1500ms);
   CHECK(d.run.count("SELECT count(*) FROM sync_runs") == 2);

@@ -134,7 +134,7 @@ TEST_CASE("a change the API refuses is failed with its field errors and not retr
   INFO(fixed.err);
   CHECK(fixed.exit_code == 0);
   CHECK(run.remote().at(id).name == "Fixed AB");
-  CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state <> 'done'") == 0);
+  CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
 }
 
 TEST_CASE("changes retry and discard work on a failed change", "[push]") {
@@ -147,11 +147,17 @@ TEST_CASE("changes retry and discard work on a failed change", "[push]") {
   auto retry = run.gigasync({"changes", "retry", "1"});
   CHECK(retry.exit_code == 0);
   CHECK(run.count("SELECT count(DISTINCT idempotency_key) FROM pending_changes") == 2);
+  // The retried change was never applied: it is not `done` but `superseded` by the new one.
+  CHECK(run.text("SELECT state FROM pending_changes WHERE id = 1") == "superseded");
   CHECK(run.sync().exit_code == 1);  // still refused, under a new key
   auto discard = run.gigasync({"changes", "discard", "2"});
   INFO(discard.err);
   CHECK(discard.exit_code == 0);
   CHECK(run.text("SELECT email FROM integrations WHERE id = '" + id + "'") == original);
+  CHECK(run.text("SELECT state FROM pending_changes WHERE id = 2") == "discarded");
+  auto all = run.gigasync({"changes", "list", "--all"});
+  CHECK(all.out.find("discarded") != std::string::npos);
+  CHECK(all.out.find("superseded") != std::string::npos);
   CHECK(run.sync().exit_code == 0);
   CHECK(run.gigasync({"changes", "retry", "99"}).exit_code == 64);
 }

@@ -133,7 +133,7 @@ std::vector<std::string> sorted_fields(const std::string& payload) {
 std::vector<Change> live(const std::vector<Change>& all) {
   std::vector<Change> out;
   for (const auto& c : all)
-    if (c.state != "done") out.push_back(c);
+    if (c.state != "done" && c.state != "superseded" && c.state != "discarded") out.push_back(c);
   return out;
 }
 
@@ -346,7 +346,7 @@ TEST_CASE("remote-wins: a change already sent is closed and its rest queued unde
   f.pull(ConflictPolicy::remote_wins, sample(), with(sample(), "name", "Remote"));
   auto all = f.changes();
   REQUIRE(all.size() == 2);
-  CHECK(all[0].state == "done");
+  CHECK(all[0].state == "superseded");
   CHECK(all[0].payload == sent.payload);
   CHECK(all[1].state == "pending");
   CHECK(all[1].idempotency_key != sent.idempotency_key);
@@ -437,7 +437,7 @@ TEST_CASE("retry_change queues a failed change again as a new change with a new 
   CHECK(fresh.value() != failed.id);
   auto all = f.changes();
   REQUIRE(all.size() == 2);
-  CHECK(all[0].state == "done");
+  CHECK(all[0].state == "superseded");
   CHECK(all[1].id == fresh.value());
   CHECK(all[1].state == "pending");
   CHECK(all[1].attempts == 0);
@@ -468,7 +468,7 @@ TEST_CASE("discard_change puts the mirror row back to the base and closes the ch
   CHECK(f.row(Table::mirror) == sample());
   auto all = f.changes();
   REQUIRE(all.size() == 1);  // putting the row back was not captured as a new change
-  CHECK(all[0].state == "done");
+  CHECK(all[0].state == "discarded");
 }
 
 TEST_CASE("discard_change of a create that never reached the API removes the row", "[outbox]") {

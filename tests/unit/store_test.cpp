@@ -121,7 +121,7 @@ TEST_CASE("Store::open creates the schema at the current user_version in WAL mod
   TempDir dir;
   auto store = open_store(dir);
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 4);
+  CHECK(gigasync::kSchemaVersion == 5);
   CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
   CHECK(store->db().execAndGet("PRAGMA synchronous").getInt() == 2);  // FULL: an in-flight mark survives a power cut
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
@@ -149,7 +149,7 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 4);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 5);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
@@ -301,7 +301,7 @@ TEST_CASE("a failed change is superseded by the next UPDATE, which carries its f
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 2);
-  CHECK(changes[0].state == "done");
+  CHECK(changes[0].state == "superseded");
   CHECK_THAT(changes[0].last_error, Catch::Contains("superseded"));
   CHECK(changes[1].state == "pending");
   CHECK(changes[1].idempotency_key != changes[0].idempotency_key);
@@ -331,7 +331,7 @@ TEST_CASE("a failed change is carried even when the next UPDATE folds into a new
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 2);
-  CHECK(changes[0].state == "done");
+  CHECK(changes[0].state == "superseded");
   CHECK(changes[1].state == "pending");
   // Every local field that differs from the base must still be on its way to the API.
   CHECK(sorted_fields(changes[1].payload) == std::vector<std::string>{"city", "email", "name"});
@@ -472,7 +472,7 @@ TEST_CASE("a DELETE drops the row's unsent update instead of sending it first", 
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 2);
   CHECK(changes[0].op == "update");
-  CHECK(changes[0].state == "done");
+  CHECK(changes[0].state == "superseded");
   CHECK(changes[1].op == "delete");
   CHECK(changes[1].state == "pending");
 }
@@ -487,7 +487,7 @@ TEST_CASE("a DELETE of a local insert that was never pushed queues no delete", "
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].op == "create");
-  CHECK(changes[0].state == "done");
+  CHECK(changes[0].state == "superseded");
   auto live = store->list_changes(false);
   REQUIRE(live.ok());
   CHECK(live->empty());
