@@ -24,7 +24,7 @@ if [ "${GIGASYNC_SKIP_SANITIZERS:-0}" != "1" ]; then
 fi
 
 # The tests whose code runs threads (ctest names: "unit: ..." and "integration: ...").
-tsan_tests='unit: ?daemon|integration: ?(an initial sync of a few thousand|page drift|transient fail|INSERT, INSERT OR REPLACE|daemon: (READY=1|an edit made with the sqlite3|SIGTERM in the middle))'
+tsan_tests='unit: ?daemon|integration: ?(an initial sync of a few thousand|page drift|transient fail|INSERT, INSERT OR REPLACE|daemon: (READY=1|an edit made with the sqlite3|SIGTERM in the middle|metrics listen: ))'
 if [ "${GIGASYNC_SKIP_SANITIZERS:-0}" != "1" ] && [ "${GIGASYNC_SKIP_TSAN:-0}" != "1" ]; then
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DGIGASYNC_WERROR=ON -DGIGASYNC_TSAN=ON -DGIGASYNC_TESTS=ON >/dev/null
   cmake --build build-tsan -j"$jobs"

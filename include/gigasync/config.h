@@ -2,6 +2,7 @@
 // Configuration: TOML file < environment < command-line flags. Every key has a default.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gigasync/error.h"
@@ -57,6 +58,9 @@ struct LogConfig {
 
 struct MetricsConfig {
   std::string file;  // Prometheus textfile; empty = off
+  // Daemon: "HOST:PORT" (IPv6 as "[::1]:9464") where /metrics and /healthz are served over HTTP;
+  // empty = off. Checked by parse_listen_address when the config is read.
+  std::string listen;
   bool operator==(const MetricsConfig&) const = default;
 };
 
@@ -103,6 +107,20 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path);
 Result<Secret> load_token(Config& cfg);
 
 const char* to_string(ConflictPolicy p);
+
+// metrics.listen, taken apart: an IP address (IPv4 dotted quad, IPv6 without its brackets; the
+// name "localhost" becomes 127.0.0.1) and a port from 1 to 65535.
+struct ListenAddress {
+  std::string host;
+  int port = 0;
+  bool loopback = false;  // 127.0.0.0/8 or ::1 (also as ::ffff:127.x.y.z)
+  // "127.0.0.1:9464" or "[::1]:9464", for messages.
+  std::string text() const;
+};
+
+// "HOST:PORT" with HOST an IPv4 address, "localhost" or a bracketed IPv6 address ("[::1]:9464",
+// "[::]:9464"); std::nullopt for anything else (a host name, a missing or out-of-range port).
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 // sync.cycle_deadline_s, or its default when 0: 4 × api.timeout_s × (api.max_retries + 1)
 // (720 s with the defaults: four times the longest one request may take with its retries).

@@ -6,6 +6,9 @@
 //   SIGHUP          reload the configuration (a bad one is refused and the old one kept)
 //   SIGUSR1         run a full cycle now
 // Every cycle holds the database's CycleLock, so the daemon and `gigasync sync` take turns.
+// With metrics.listen set, GET /metrics and GET /healthz are served over HTTP on threads of their
+// own, from a copy the loop publishes after each cycle (ops/metrics_http.h); an address that can
+// not be bound stops the start with exit 78 before READY=1.
 #include <functional>
 #include <memory>
 

@@ -1,5 +1,7 @@
 #pragma once
 // The Prometheus textfile ([metrics] file): written atomically (temp file + rename) after a cycle.
+// The numbers come from store/metrics_snapshot.h, the text from prometheus-cpp (ops/metrics_text.h);
+// the daemon also serves them over HTTP with metrics.listen (ops/metrics_http.h).
 #include "gigasync/config.h"
 #include "gigasync/store.h"
 #include "gigasync/sync.h"

@@ -28,6 +28,7 @@ struct RunRecord {
   std::string status;  // running | ok | partial | unpushed | diverged | failed
   long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0;
   long long pushed = 0, push_failed = 0, conflicts = 0, diverged = 0;
+  long long deletions_held = 0;  // remote deletions the delete guard held back
   std::string error;
 };
 

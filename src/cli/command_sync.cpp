@@ -78,20 +78,6 @@ std::string seconds_between(const std::string& a, const std::string& b, SQLite::
   return q.getColumn(0).getString();
 }
 
-// The remote deletions the delete guard held back in a run, read from its sync_runs.error as
-// run_cycle writes it ("...; 30 remote deletions held by the delete guard (...)"): 0 when
-// it held none (0), -1 when it held some without counting them.
-long long deletions_held_in(const std::string& error) {
-  const auto at = error.find(" held by the delete guard");
-  if (at == std::string::npos) return 0;
-  auto start = error.rfind("; ", at);
-  start = start == std::string::npos ? 0 : start + 2;
-  long long n = -1;
-  const char* first = error.data() + start;
-  if (auto [p, ec] = std::from_chars(first, error.data() + at, n); ec != std::errc() || p == first) n = -1;
-  return n;
-}
-
 constexpr const char* kAllowDeletions = "gigasync sync --force-deletes";
 
 }  // namespace
@@ -112,7 +98,7 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   } catch (const std::exception&) {
   }
   const auto& r = c->last_run;
-  const long long held = r ? deletions_held_in(r->error) : 0;
+  const long long held = r ? r->deletions_held : 0;
   if (as_json) {
     std::string run = "null";
     if (r) {

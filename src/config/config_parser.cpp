@@ -1,5 +1,7 @@
 // parse_config: TOML text -> Config, driven by one table of keys (section, name, rule).
 // Every message is one line, "FILE:LINE: ...", and never holds the API token.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -194,6 +196,18 @@ KeyRule url_key(std::string_view section, std::string_view name, StringField fie
           }};
 }
 
+KeyRule listen_key(std::string_view section, std::string_view name, StringField field) {
+  return {section, name,
+          "\"HOST:PORT\" with HOST an IP address (e.g. \"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for off", true,
+          [field](const toml::node& n, Config& c) {
+            const auto* v = n.as_string();
+            if (v == nullptr) return false;
+            if (!v->get().empty() && !parse_listen_address(v->get())) return false;
+            field(c) = v->get();
+            return true;
+          }};
+}
+
 constexpr std::array<std::string_view, 3> kPolicies = {"manual", "remote-wins", "local-wins"};
 constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
@@ -231,6 +245,7 @@ const std::vector<KeyRule>& key_table() {
       choice_key("log", "format", kFormats,
                  [](Config& c, std::size_t i) { c.log.format = i == 0 ? LogFormat::text : LogFormat::json; }),
       string_key("metrics", "file", [](Config& c) -> std::string& { return c.metrics.file; }, Empty::allowed),
+      listen_key("metrics", "listen", [](Config& c) -> std::string& { return c.metrics.listen; }),
       string_key("notify", "heartbeat_url", [](Config& c) -> std::string& { return c.notify.heartbeat_url; },
                  Empty::allowed),
   };
@@ -356,6 +371,37 @@ std::optional<std::string> normalize_base_url(const std::string& url) {
   }
   if (rest.back() != '/') rest += '/';
   return scheme + rest;
+}
+
+std::string ListenAddress::text() const {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::optional<ListenAddress> parse_listen_address(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port[0] == '0') return std::nullopt;
+  int number = 0;
+  const auto res = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (res.ec != std::errc() || res.ptr != port.data() + port.size() || number < 1 || number > 65535) {
+    return std::nullopt;
+  }
+  ListenAddress out;
+  out.port = number;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    out.host = std::string(host.substr(1, host.size() - 2));
+    in6_addr v6{};
+    if (::inet_pton(AF_INET6, out.host.c_str(), &v6) != 1) return std::nullopt;
+    out.loopback = IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    return out;
+  }
+  out.host = host == "localhost" ? std::string("127.0.0.1") : std::string(host);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, out.host.c_str(), &v4) != 1) return std::nullopt;
+  out.loopback = (ntohl(v4.s_addr) >> 24) == 127;
+  return out;
 }
 
 const char* to_string(ConflictPolicy p) {

@@ -1,5 +1,6 @@
 // The daemon's main loop. Threads: this one (cycles, the change watch, reloads), the signal
-// thread (flags only, see signals.h) and the watchdog thread (notify.h).
+// thread (flags only, see signals.h), the watchdog thread (notify.h) and, with metrics.listen,
+// the HTTP listener's threads (ops/metrics_http.h), which only read what this one publishes.
 #include "gigasync/daemon.h"
 
 #include <spdlog/spdlog.h>
@@ -17,6 +18,9 @@
 #include "gigasync/log.h"
 #include "gigasync/metrics.h"
 #include "gigasync/sync.h"
+#include "ops/metrics_http.h"
+#include "ops/metrics_text.h"
+#include "store/metrics_snapshot.h"
 
 namespace gigasync::daemon {
 namespace {
@@ -28,13 +32,18 @@ Millis deadline(const Config& cfg) { return Millis(cycle_deadline_s(cfg) * 1000L
 
 class Loop {
  public:
-  Loop(const Deps& deps, Signals& signals, Watchdog& watchdog, std::unique_ptr<Runtime> rt)
-      : deps_(deps), signals_(signals), watchdog_(watchdog), rt_(std::move(rt)),
+  Loop(const Deps& deps, Signals& signals, Watchdog& watchdog, std::unique_ptr<Runtime> rt,
+       ops::MetricsServer* server)
+      : deps_(deps), signals_(signals), watchdog_(watchdog), rt_(std::move(rt)), server_(server),
         schedule_(rt_->config.sync, Clock::now(), static_cast<unsigned long long>(::getpid()) ^
                                                       static_cast<unsigned long long>(Clock::now().time_since_epoch().count())) {}
 
   // Runs until a stop request (returns 0) or a fatal cycle error (returns its exit code).
   int run();
+  // After a cycle of `kind` (`result`), or at start (null): one metrics snapshot from the
+  // database, written to metrics.file (after cycles) and handed to the HTTP listener with the
+  // health state. Failures are logged, never fatal.
+  void publish(CycleKind kind, const Result<SyncReport>* result);
 
  private:
   void handle_signals();
@@ -52,6 +61,9 @@ class Loop {
   Signals& signals_;
   Watchdog& watchdog_;
   std::unique_ptr<Runtime> rt_;
+  ops::MetricsServer* server_;  // null when metrics.listen is off
+  ops::HealthState health_;
+  std::optional<bool> last_cycle_ok_;
   Schedule schedule_;
 };
 
@@ -87,12 +99,18 @@ void Loop::reload() {
   if (!rt) {
     spdlog::error("SIGHUP: the new configuration is refused, the old one stays in use: {}", rt.error().message);
   } else {
+    if (rt.value()->config.metrics.listen != rt_->config.metrics.listen) {
+      spdlog::warn("SIGHUP: metrics.listen changed; the HTTP listener keeps {} until the daemon restarts",
+                   server_ ? "http://" + server_->address().text() + "/" : std::string("off"));
+    }
     rt_ = std::move(rt.value());
     setup_logging(rt_->config.log);
     watchdog_.set_deadline(deadline(rt_->config));
     schedule_.set_config(rt_->config.sync, Clock::now());
     spdlog::info("SIGHUP: configuration reloaded from {}",
                  rt_->config.source_path.empty() ? "defaults" : rt_->config.source_path);
+    health_.interval_s = rt_->config.sync.interval_s;
+    if (server_) server_->publish_health(health_);
   }
   notify("READY=1");
 }
@@ -116,11 +134,41 @@ std::optional<int> Loop::cycle(CycleKind kind) {
   auto result = run_cycle(cfg, *rt_->store, *rt_->api, options);
   watchdog_.beat();
   record_interruption(result, before);
-  write_metrics(cfg, *rt_->store, result ? &result.value() : nullptr);
+  publish(kind, &result);
   ping_heartbeat(cfg, result.ok());
   lock.value().reset();
   notify(status_assignment(cycle_status(result)));
   return finish(kind, result);
+}
+
+void Loop::publish(CycleKind kind, const Result<SyncReport>* result) {
+  const Config& cfg = rt_->config;
+  health_.interval_s = cfg.sync.interval_s;
+  if (result) {
+    last_cycle_ok_ = result->ok();
+    if (kind == CycleKind::full) {
+      const bool good = result->ok() && (result->value().exit == ExitCode::ok || result->value().exit == ExitCode::partial);
+      if (good) {
+        health_.last = ops::HealthState::Last::ok;
+        health_.last_success = ops::WallClock::now();
+      } else {
+        health_.last = ops::HealthState::Last::failed;
+        health_.failure = result->ok() ? result->value().exit : result->error().code;
+      }
+    }
+  }
+  const bool to_file = result != nullptr && !cfg.metrics.file.empty();
+  if (!to_file && server_ == nullptr) return;
+  auto snapshot = store::metrics_snapshot(*rt_->store);
+  if (!snapshot) {
+    spdlog::error("metrics not updated: {}", snapshot.error().message);
+  } else {
+    health_.push_paused = snapshot->push_paused;
+    std::string text = ops::render_metrics(snapshot.value(), last_cycle_ok_);
+    if (to_file) ops::write_metrics_file(cfg.metrics.file, text);
+    if (server_) server_->publish_metrics(std::move(text));
+  }
+  if (server_) server_->publish_health(health_);
 }
 
 void Loop::record_interruption(const Result<SyncReport>& result, const Result<long long>& before) {
@@ -166,10 +214,23 @@ int run(const Deps& deps) {
   setup_logging(rt.value()->config.log);
   watchdog.set_deadline(deadline(rt.value()->config));
   const Config& cfg = rt.value()->config;
+  // Bound before READY=1: an address in use stops the start with one clear error (exit 78).
+  std::unique_ptr<ops::MetricsServer> server;
+  if (!cfg.metrics.listen.empty()) {
+    auto started = ops::MetricsServer::start(cfg.metrics.listen);
+    if (!started) {
+      spdlog::error("daemon not started: {}", started.error().message);
+      return static_cast<int>(started.error().code);
+    }
+    server = std::move(started.value());
+    spdlog::info("metrics: serving /metrics and /healthz on http://{}/{}", server->address().text(),
+                 server->address().loopback ? "" : " (not loopback: reachable from other hosts, without authentication)");
+  }
   spdlog::info("gigasync daemon started: database {}, API {}, a cycle every {} s (± {} s), pushes {} s after an edit",
                cfg.database.path, cfg.api.base_url, cfg.sync.interval_s, cfg.sync.jitter_s, cfg.sync.push_delay_s);
+  Loop loop(deps, signals, watchdog, std::move(rt.value()), server.get());
+  loop.publish(CycleKind::none, nullptr);
   notify("READY=1\n" + status_assignment("started; first sync cycle running"));
-  Loop loop(deps, signals, watchdog, std::move(rt.value()));
   int code = loop.run();
   notify("STOPPING=1");
   if (code == 0) spdlog::info("gigasync daemon stopped");

@@ -340,6 +340,7 @@ std::string version_5() {
                         "integrations_capture_insert", "integrations_refuse_delete", "integrations_capture_delete"})
     drop += std::string("DROP TRIGGER IF EXISTS ") + t + ";\n";
   return "ALTER TABLE integration_base ADD COLUMN unknown_fields TEXT;\n"
+         "ALTER TABLE sync_runs ADD COLUMN deletions_held INTEGER NOT NULL DEFAULT 0;\n"
          "CREATE VIEW integration_unknown_fields AS SELECT b.id AS integration_id, j.key AS field, j.value AS value, "
          "j.type AS json_type FROM integration_base b, json_each(b.unknown_fields) j WHERE b.unknown_fields IS NOT NULL;\n" +
          drop +

@@ -210,7 +210,8 @@ Status Store::finish_run(const RunRecord& r) {
   try {
     SQLite::Statement q(*db_,
                         "UPDATE sync_runs SET finished_at = ?, status = ?, pages = ?, fetched = ?, inserted = ?, "
-                        "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ?, diverged = ? WHERE id = ?");
+                        "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ?, diverged = ?, "
+                        "deletions_held = ? WHERE id = ?");
     q.bind(1, now_iso8601());
     q.bind(2, r.status);
     q.bind(3, static_cast<int64_t>(r.pages));
@@ -223,7 +224,8 @@ Status Store::finish_run(const RunRecord& r) {
     q.bind(10, static_cast<int64_t>(r.conflicts));
     if (r.error.empty()) q.bind(11); else q.bind(11, r.error);
     q.bind(12, static_cast<int64_t>(r.diverged));
-    q.bind(13, static_cast<int64_t>(r.id));
+    q.bind(13, static_cast<int64_t>(r.deletions_held));
+    q.bind(14, static_cast<int64_t>(r.id));
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {
@@ -247,7 +249,7 @@ Result<StatusCounts> Store::status_counts() {
     c.open_conflicts = db_->execAndGet("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").getInt64();
     SQLite::Statement r(*db_,
                         "SELECT id, mode, status, pages, fetched, inserted, updated, deleted, pushed, push_failed, "
-                        "conflicts, coalesce(error, ''), started_at, coalesce(finished_at, ''), diverged FROM sync_runs "
+                        "conflicts, coalesce(error, ''), started_at, coalesce(finished_at, ''), diverged, deletions_held FROM sync_runs "
                         "ORDER BY id DESC LIMIT 1");
     if (r.executeStep()) {
       RunRecord rr;
@@ -266,6 +268,7 @@ Result<StatusCounts> Store::status_counts() {
       c.last_run_started = r.getColumn(12).getString();
       c.last_run_finished = r.getColumn(13).getString();
       rr.diverged = r.getColumn(14).getInt64();
+      rr.deletions_held = r.getColumn(15).getInt64();
       c.last_run = rr;
     }
     SQLite::Statement s(*db_, "SELECT finished_at FROM sync_runs WHERE status IN ('ok', 'partial') ORDER BY id DESC LIMIT 1");

@@ -14,7 +14,7 @@ std::string mode_of(const SyncOptions& o) {
   return o.pull ? "pull" : "push";
 }
 
-// Part of sync_runs.error that `gigasync status` looks for (see deletions_held_in in cli/).
+// How a held deletion reads in sync_runs.error (the count is in sync_runs.deletions_held).
 constexpr const char* kDeletionsHeldPhrase = "held by the delete guard";
 
 std::string plural(long long n, const char* one, const char* many) {
@@ -114,6 +114,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     report.run.conflicts = p->conflicts;
     report.deletions_refused = p->deletions_refused;
     held_deletions = deletions_held(p.value());
+    report.run.deletions_held = held_deletions;
     report.plan = std::move(p->plan);
   }
   if (options.push) {

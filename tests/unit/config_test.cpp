@@ -668,7 +668,7 @@ TEST_CASE("The example config/gigasync.toml sets every key once, each after a co
                                          "max_delete_fraction", "min_delete_guard", "max_push_fraction", "min_push_guard",
                                          "push_delay_s", "max_backoff_s",
                                          "cycle_deadline_s", "level", "format",
-                                         "file", "heartbeat_url"};
+                                         "file", "listen", "heartbeat_url"};
   std::istringstream lines(text);
   std::string line;
   std::string previous;
