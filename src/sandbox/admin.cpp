@@ -38,6 +38,12 @@ Record record_as_is(const rapidjson::Value& body, const std::string& id, FieldEr
   return r;
 }
 
+void add_missing_extras(Record& r, const std::vector<std::string>& extra_fields) {
+  for (const auto& name : extra_fields)
+    if (std::none_of(r.extra.begin(), r.extra.end(), [&](const auto& e) { return e.first == name; }))
+      r.extra.emplace_back(name, "\"\"");
+}
+
 ApiResponse Server::Impl::serve_admin(const ApiRequest& r) {
   std::string path = r.path.back() == '/' ? r.path : r.path + "/";
   if (path == "/_sandbox/requests/") {
@@ -80,6 +86,7 @@ ApiResponse Server::Impl::admin_integrations(const ApiRequest& r, const std::str
   FieldErrors errors;
   Record rec = record_as_is(doc, id, errors);
   if (!errors.empty()) return json_response(400, errors.to_json());
+  add_missing_extras(rec, state.extra_fields);
   int status = state.store.find(id) ? 200 : 201;
   std::string body = to_json(rec);
   state.store.upsert(std::move(rec));

@@ -137,6 +137,7 @@ Status Server::put_object(const std::string& json) {
   Record r = record_as_is(doc, doc["id"].GetString(), errors);
   if (!errors.empty()) return make_error(ExitCode::data, "put_object: " + errors.to_json());
   std::lock_guard lock(impl_->mu);
+  add_missing_extras(r, impl_->state.extra_fields);
   impl_->state.store.upsert(std::move(r));
   return ok_status();
 }

@@ -52,5 +52,7 @@ void write_response(const ApiResponse& a, httplib::Response& res);
 // The object an admin PUT stores as-is: `id` from the URL (a body "id" must match),
 // "type" an integer, every other field's JSON value as given (absent: null, metadata {}).
 Record record_as_is(const rapidjson::Value& body, const std::string& id, FieldErrors& errors);
+// Every object has the `--extra-field` fields: those the body left out get their default "".
+void add_missing_extras(Record& r, const std::vector<std::string>& extra_fields);
 
 }  // namespace gigasync::sandbox

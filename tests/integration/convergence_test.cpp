@@ -56,6 +56,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -235,6 +236,8 @@ struct Plan {
   std::set<std::string> local_undone;  // fields edited and set back (no local change)
   std::string local_new_id;
   Remote remote = Remote::none;
+  std::optional<std::string> remote_extra;  // the unknown fields a remote update left (when it set them)
+  bool remote_extra_set = false;
   Fields remote_fields;
   std::string remote_new_id;
   bool follows = false;  // remote rename recognised: local changes follow it to the new id
@@ -471,6 +474,9 @@ class Harness {
     o.seed = 30;
     o.data_seed = static_cast<unsigned>(seed * 7919u + 11u);
     o.max_page_size = 100;
+    // A field the documents do not describe, as an API that grew one serves it: gigasync must keep
+    // it with the base and send it back in every PUT (the checker's (e)).
+    o.extra_fields = {"reference"};
     return o;
   }
 
@@ -716,7 +722,7 @@ Plan local_insert(Round& r) {
 // ---- remote scenarios (phase 1, through the sandbox's back door) ----
 
 void remote_put(Round& r, const Integration& o) {
-  std::string text = to_api_json(o);
+  std::string text = json::with_unknown_fields(to_api_json(o), o.extra);
   r.done.push_back("remote put_object " + text);
   if (auto s = r.h.server().put_object(text); !s) throw std::runtime_error("test bug: put_object: " + s.error().message);
 }
@@ -747,7 +753,14 @@ void remote_update(Round& r, Plan& p) {
     if (mine != p.local_fields.end() && p.local != Local::rename && r.rng.percent(30)) p.remote_fields[f] = mine->second;
     else p.remote_fields[f] = fresh(r, f, base.get(f));
   }
-  remote_put(r, with(base, p.remote_fields));
+  Integration changed = with(base, p.remote_fields);
+  // Some remote edits also change the unknown field; derived from the edit, so the random stream
+  // (and every seed's scenario) stays as it was.
+  std::size_t h = std::hash<std::string>{}(to_api_json(changed));
+  if (h % 3 == 0) changed.extra = "{\"reference\":\"R-" + std::to_string(h % 100000) + "\"}";
+  p.remote_extra = changed.extra;
+  p.remote_extra_set = true;
+  remote_put(r, changed);
 }
 
 void remote_delete(Round& r, Plan& p) {
@@ -1105,6 +1118,33 @@ void check_final(Round& r) {
   for (const auto& [key, n] : applied)
     if (n > 1 && r.h.reported_keys.insert(key).second)
       r.fail("Idempotency-Key " + key + " was applied " + std::to_string(n) + " times");
+  // (e) fields the documents do not describe: a local edit (a PATCH, or a PUT of INSERT OR REPLACE)
+  // never changes them, so the API still has what it had at the start or what a remote edit set;
+  // and the base keeps what the API has.
+  for (const auto& p : r.plans) {
+    if (p.remote != Remote::none && p.remote != Remote::update) continue;
+    if (p.local != Local::none && p.local != Local::update && p.local != Local::undo && p.local != Local::replace &&
+        p.local != Local::discard)
+      continue;
+    auto start = r.start.find(p.id);
+    auto now = api.find(p.id);
+    if (start == r.start.end() || now == api.end()) continue;
+    auto wanted = p.remote_extra_set ? p.remote_extra : start->second.extra;
+    if (now->second.extra != wanted)
+      r.fail("integration " + p.id + " (" + p.describe() + "): the API's unknown fields are " +
+             now->second.extra.value_or("(none)") + ", expected " + wanted.value_or("(none)"));
+  }
+  {
+    SQLite::Statement q(r.h.person(), "SELECT id, unknown_fields FROM integration_base");
+    while (q.executeStep()) {
+      std::string id = q.getColumn(0).getString();
+      auto it = api.find(id);
+      if (it == api.end()) continue;
+      std::string kept = q.getColumn(1).isNull() ? "(none)" : q.getColumn(1).getString();
+      std::string served = it->second.extra.value_or("(none)");
+      if (kept != served) r.fail("integration " + id + ": unknown fields kept " + kept + ", the API has " + served);
+    }
+  }
   // (d) the outbox is quiet and no conflict is open.
   auto s = outbox_state(r.h);
   if (s.pending + s.in_flight + s.held + s.failed + s.open_conflicts > 0)
