@@ -352,7 +352,7 @@ for round in $(seq 12); do
   "$BIN" sync --wait 60 -c "$CFG" >>"$DIR/settle.log" 2>&1
   rc=$?
   open=$(sqlite3 "$DB" "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL")
-  waiting=$(sqlite3 "$DB" "SELECT count(*) FROM pending_changes WHERE state <> 'done'")
+  waiting=$(sqlite3 "$DB" "SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')")
   echo "settle round $round: sync rc=$rc, open conflicts $open, changes waiting $waiting" >>"$DIR/settle.log"
   if [[ $rc -eq 0 && $open -eq 0 && $waiting -eq 0 ]]; then SETTLED=yes; SETTLE_ROUNDS=$round; break; fi
 done
