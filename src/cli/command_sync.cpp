@@ -2,7 +2,6 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <cstdio>
 #include <optional>
 
@@ -112,9 +111,8 @@ int cmd_status(const CommonFlags& common, bool as_json) {
             std::to_string(r->conflicts) + ",\"error\":" + (r->error.empty() ? "null" : json::quote(r->error)) + "}";
     }
     std::string deletions = "null";
-    if (held != 0)
-      deletions = "{\"count\":" + (held > 0 ? std::to_string(held) : std::string("null")) + ",\"allow_with\":" +
-                  json::quote(kAllowDeletions) + "}";
+    if (held > 0)
+      deletions = "{\"count\":" + std::to_string(held) + ",\"allow_with\":" + json::quote(kAllowDeletions) + "}";
     std::printf("{\"database\":%s,\"integrations\":%lld,\"pending\":%lld,\"in_flight\":%lld,\"failed\":%lld,"
                 "\"held\":%lld,\"push_paused\":%s,\"open_conflicts\":%lld,\"deletions_held\":%s,\"last_success\":%s,"
                 "\"last_run\":%s}\n",
@@ -129,9 +127,8 @@ int cmd_status(const CommonFlags& common, bool as_json) {
               c->in_flight, c->failed, c->held);
   std::printf("pushing:       %s\n", paused ? "paused ('gigasync resume' to push again)" : "on");
   std::printf("conflicts:     %lld open\n", c->open_conflicts);
-  if (held != 0) {
-    std::string what = held > 0 ? std::to_string(held) + (held == 1 ? " remote deletion" : " remote deletions")
-                                  : std::string("remote deletions");
+  if (held > 0) {
+    std::string what = std::to_string(held) + (held == 1 ? " remote deletion" : " remote deletions");
     std::printf("deletions:     %s held back by the delete guard in the last run ('%s' applies them)\n",
                 what.c_str(), kAllowDeletions);
   }

@@ -212,25 +212,31 @@ std::string delete_triggers() {
   return s;
 }
 
-std::string triggers() { return update_triggers() + insert_triggers() + delete_triggers(); }
-
-std::string tables() {
+// The outbox table, `states` being the CHECK list of its state column (version 1, then version 5).
+std::string pending_changes_table(std::string_view name, std::string_view states) {
   std::string now(kNow);
-  return "CREATE TABLE integrations (" + columns_sql() + ");\n"
-         "CREATE TABLE integration_base (" + columns_sql() + ", synced_at TEXT NOT NULL);\n"
-         "CREATE TABLE pending_changes (\n"
+  return "CREATE TABLE " + std::string(name) + " (\n"
          "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
          "  integration_id TEXT NOT NULL,\n"
          "  op TEXT NOT NULL CHECK (op IN ('create', 'update', 'replace', 'delete')),\n"
          "  payload TEXT NOT NULL DEFAULT '{}',\n"
          "  base TEXT NOT NULL DEFAULT '{}',\n"
          "  idempotency_key TEXT NOT NULL UNIQUE,\n"
-         "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'conflict')),\n"
+         "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (" + std::string(states) + ")),\n"
          "  attempts INTEGER NOT NULL DEFAULT 0,\n"
          "  last_error TEXT,\n"
          "  sent_body TEXT,\n"
          "  created_at TEXT NOT NULL DEFAULT (" + now + "),\n"
-         "  updated_at TEXT NOT NULL DEFAULT (" + now + "));\n"
+         "  updated_at TEXT NOT NULL DEFAULT (" + now + "));\n";
+}
+
+std::string triggers() { return update_triggers() + insert_triggers() + delete_triggers(); }
+
+std::string tables() {
+  std::string now(kNow);
+  return "CREATE TABLE integrations (" + columns_sql() + ");\n"
+         "CREATE TABLE integration_base (" + columns_sql() + ", synced_at TEXT NOT NULL);\n" +
+         pending_changes_table("pending_changes", "'pending', 'in_flight', 'done', 'failed', 'conflict'") +
          "CREATE INDEX pending_changes_by_integration ON pending_changes (integration_id, state);\n"
          "CREATE TABLE conflicts (\n"
          "  id INTEGER PRIMARY KEY AUTOINCREMENT, integration_id TEXT NOT NULL, field TEXT NOT NULL,\n"
@@ -345,21 +351,9 @@ std::string version_5() {
          "j.type AS json_type FROM integration_base b, json_each(b.unknown_fields) j WHERE b.unknown_fields IS NOT NULL;\n" +
          drop +
          "DROP VIEW IF EXISTS report_pending_changes;\n"
-         "DROP VIEW IF EXISTS report_failed_changes;\n"
-         "CREATE TABLE pending_changes_v5 (\n"
-         "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
-         "  integration_id TEXT NOT NULL,\n"
-         "  op TEXT NOT NULL CHECK (op IN ('create', 'update', 'replace', 'delete')),\n"
-         "  payload TEXT NOT NULL DEFAULT '{}',\n"
-         "  base TEXT NOT NULL DEFAULT '{}',\n"
-         "  idempotency_key TEXT NOT NULL UNIQUE,\n"
-         "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'conflict', "
-         "'superseded', 'discarded')),\n"
-         "  attempts INTEGER NOT NULL DEFAULT 0,\n"
-         "  last_error TEXT,\n"
-         "  sent_body TEXT,\n"
-         "  created_at TEXT NOT NULL DEFAULT (" + now + "),\n"
-         "  updated_at TEXT NOT NULL DEFAULT (" + now + "));\n"
+         "DROP VIEW IF EXISTS report_failed_changes;\n" +
+         pending_changes_table("pending_changes_v5",
+                               "'pending', 'in_flight', 'done', 'failed', 'conflict', 'superseded', 'discarded'") +
          // Rows settled before version 5 get their state from the reason they recorded.
          "INSERT INTO pending_changes_v5 SELECT id, integration_id, op, payload, base, idempotency_key, CASE "
          "WHEN state <> 'done' THEN state "

@@ -60,11 +60,9 @@ std::string partial_reason(const SyncReport& report, long long held_deletions) {
   if (report.failed > 0) parts.back() += " ('gigasync changes list')";
   if (report.open_conflicts > 0)
     parts.push_back(plural(report.open_conflicts, "open conflict", "open conflicts") + " ('gigasync conflicts list')");
-  if (held_deletions != 0) {
-    parts.push_back((held_deletions > 0 ? plural(held_deletions, "remote deletion", "remote deletions")
-                                        : std::string("remote deletions")) +
-                    " " + kDeletionsHeldPhrase + " ('gigasync sync --force-deletes' applies them)");
-  }
+  if (held_deletions > 0)
+    parts.push_back(plural(held_deletions, "remote deletion", "remote deletions") + " " + kDeletionsHeldPhrase +
+                    " ('gigasync sync --force-deletes' applies them)");
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
   return out;
