@@ -238,7 +238,8 @@ class PullStage {
   Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
   Result<long long> base_count();                          // rows in the base (the mirror's size)
   Result<long long> staged_count();
-  Result<std::vector<Integration>> staged(long long after_rowid, int limit, long long& last_rowid);
+  // Staged objects in id order, `limit` at a time after `after_id` ("" for the first).
+  Result<std::vector<Integration>> staged(const std::string& after_id, int limit, std::string& last_id);
   // Staged objects that are new to the base and have `hash` (a renamed object's content).
   Result<std::vector<Integration>> new_with_hash(std::int64_t hash);
   Result<std::optional<Integration>> staged_one(const std::string& id);
@@ -247,10 +248,15 @@ class PullStage {
   struct Applied {
     long long inserted = 0, updated = 0;
   };
-  // Writes every staged object with no active change to the mirror and the base, with history
-  // (no history when `first_load`: the run row records a new mirror's first pull). REQUIRES:
-  // inside `txn`. Returns the ids of staged objects that have active changes (merged one by one).
-  Result<Applied> apply_plain(Store::Txn& txn, bool first_load, std::vector<std::string>& with_changes);
+  // Outside the write lock: marks the staged objects no active change concerns ("plain") and
+  // computes their history rows into TEMP (none when `first_load`: the run row records a new
+  // mirror's first pull). Returns the outbox's watermark (its highest change id) for apply_plain.
+  // REQUIRES: no transaction open on the store.
+  Result<std::int64_t> prepare_apply(bool first_load);
+  // Inside `txn` (the write lock): copies the plain objects to the mirror and the base, and their
+  // prepared history, in a few statements. An object whose change was queued after `watermark` is
+  // not plain any more. Returns the ids of staged objects with active changes (merged one by one).
+  Result<Applied> apply_plain(Store::Txn& txn, std::int64_t watermark, std::vector<std::string>& with_changes);
 
  private:
   explicit PullStage(Store& store) : store_(store) {}

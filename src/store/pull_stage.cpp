@@ -12,8 +12,8 @@ namespace {
 constexpr const char* kCols = store::kColumns;
 constexpr const char* kFields[] = {"name", "logo", "metadata", "email", "recipient",
                                    "address_line_1", "address_line_2", "zip_code", "city"};
-// Staged rows that no active outbox row concerns: copied as they are.
-const std::string kPlain = std::string("NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = s.id AND p.state IN ") +
+// 1 for a staged row that no active outbox row concerns (copied as it is), else 0.
+const std::string kPlain = std::string("NOT EXISTS (SELECT 1 FROM main.pending_changes p WHERE p.integration_id = s.id AND p.state IN ") +
                           schema::kActiveStates + ")";
 
 using store::db_error;
@@ -59,11 +59,16 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
     // A page cache of 8 MiB; no mmap (its pages would count as the process's memory and grow with
     // the account).
     db.exec("PRAGMA cache_size = -8192");
+    db.exec("PRAGMA temp.journal_mode = OFF");
+
     db.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS pull_stage (") +
             "id TEXT PRIMARY KEY, name TEXT, type INTEGER, logo TEXT, metadata TEXT, email TEXT, recipient TEXT, "
             "address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT, unknown_fields TEXT, content_hash INTEGER, "
-            "is_new INTEGER NOT NULL)");
+            "is_new INTEGER NOT NULL, plain INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID");
+    db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_history (seq INTEGER PRIMARY KEY, integration_id TEXT NOT NULL, "
+            "op TEXT NOT NULL, field TEXT, old_value, new_value)");
     db.exec("DELETE FROM temp.pull_stage");
+    db.exec("DELETE FROM temp.pull_history");
     return std::unique_ptr<PullStage>(new PullStage(store));
   } catch (const std::exception& e) {
     return db_error("preparing the pull's staging tables", e);
@@ -73,6 +78,7 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
 PullStage::~PullStage() {
   try {
     store_.db().exec("DELETE FROM temp.pull_stage");
+    store_.db().exec("DELETE FROM temp.pull_history");
   } catch (...) {  // a temp table dies with the connection anyway
   }
 }
@@ -162,17 +168,17 @@ Result<long long> PullStage::staged_count() {
   }
 }
 
-Result<std::vector<Integration>> PullStage::staged(long long after_rowid, int limit, long long& last_rowid) {
+Result<std::vector<Integration>> PullStage::staged(const std::string& after_id, int limit, std::string& last_id) {
   SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols +
-                                       ", rowid FROM temp.pull_stage WHERE rowid > ? ORDER BY rowid LIMIT ?");
-  last_rowid = after_rowid;
+                                       " FROM temp.pull_stage WHERE id > ? ORDER BY id LIMIT ?");
+  last_id = after_id;
   try {
-    q.bind(1, static_cast<int64_t>(after_rowid));
+    q.bind(1, after_id);
     q.bind(2, limit);
     std::vector<Integration> out;
     while (q.executeStep()) {
       out.push_back(row_of(q));
-      last_rowid = q.getColumn(12).getInt64();
+      last_id = out.back().id;
     }
     return out;
   } catch (const std::exception& e) {
@@ -205,35 +211,75 @@ Status PullStage::unstage(const std::string& id) {
   }
 }
 
-Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, bool first_load,
+Result<std::int64_t> PullStage::prepare_apply(bool first_load) {
+  try {
+    auto& db = store_.db();
+    // One read snapshot of the mirror; the writes go to TEMP only, so no write lock is taken.
+    SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+    std::int64_t watermark = db.execAndGet("SELECT coalesce(max(id), 0) FROM main.pending_changes").getInt64();
+    db.exec(std::string("UPDATE temp.pull_stage AS s SET plain = ") + kPlain);
+    db.exec("DELETE FROM temp.pull_history");
+    if (!first_load) {
+      for (const char* f : kFields) {
+        std::string c = f;
+        db.exec("INSERT INTO temp.pull_history (integration_id, op, field, old_value, new_value) SELECT s.id, 'update', '" +
+                c + "', b." + c + ", s." + c + " FROM temp.pull_stage s JOIN main.integration_base b ON b.id = s.id WHERE s.plain = 1 AND s." +
+                c + " IS NOT b." + c);
+      }
+      db.exec("INSERT INTO temp.pull_history (integration_id, op, new_value) SELECT s.id, 'insert', " + json_object_of("s") +
+              " FROM temp.pull_stage s WHERE s.is_new = 1 AND s.plain = 1");
+    }
+    snapshot.commit();
+    return watermark;
+  } catch (const std::exception& e) {
+    return db_error("preparing the pulled integrations", e);
+  }
+}
+
+Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, std::int64_t watermark,
                                                   std::vector<std::string>& with_changes) {
   Applied out;
   try {
     auto& db = txn.db();
-    SQLite::Statement changed(db, std::string("SELECT s.id FROM temp.pull_stage s WHERE NOT ") + kPlain);
+    // Changes queued since prepare_apply (an edit made while the pull ran): their objects are merged
+    // one by one, and the history prepared for them is dropped. Settled changes never become active
+    // again (a retried change is a new row), so rows past the watermark are all that can be new.
+    SQLite::Statement late(db, std::string("UPDATE temp.pull_stage SET plain = 0 WHERE plain = 1 AND id IN (SELECT "
+                                           "integration_id FROM main.pending_changes WHERE id > ? AND state IN ") +
+                                   schema::kActiveStates + ")");
+    late.bind(1, static_cast<int64_t>(watermark));
+    if (late.exec() > 0)
+      db.exec("DELETE FROM temp.pull_history WHERE integration_id IN (SELECT id FROM temp.pull_stage WHERE plain = 0)");
+    SQLite::Statement changed(db, "SELECT id FROM temp.pull_stage WHERE plain = 0");
     while (changed.executeStep()) with_changes.push_back(changed.getColumn(0).getString());
     std::string now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
-    std::string plain = std::string(" AND ") + kPlain;
-    if (!first_load) {
-      for (const char* f : kFields) {
-        std::string c = f;
-        db.exec("INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) SELECT " +
-                now + ", s.id, 'remote', 'update', '" + c + "', b." + c + ", s." + c +
-                " FROM temp.pull_stage s JOIN main.integration_base b ON b.id = s.id WHERE s." + c + " IS NOT b." + c +
-                plain);
-      }
-      db.exec("INSERT INTO integration_changes (at, integration_id, source, op, new_value) SELECT " + now +
-              ", s.id, 'remote', 'insert', " + json_object_of("s") + " FROM temp.pull_stage s WHERE s.is_new = 1" + plain);
-    }
-    out.inserted = db.execAndGet(std::string("SELECT count(*) FROM temp.pull_stage s WHERE is_new = 1") + plain).getInt64();
-    out.updated = db.execAndGet(std::string("SELECT count(*) FROM temp.pull_stage s WHERE is_new = 0") + plain).getInt64();
+    db.exec("INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) SELECT " + now +
+            ", integration_id, 'remote', op, field, old_value, new_value FROM temp.pull_history ORDER BY seq");
+    SQLite::Statement counts(db, "SELECT total(is_new), total(1 - is_new) FROM temp.pull_stage WHERE plain = 1");
+    counts.executeStep();
+    out.inserted = counts.getColumn(0).getInt64();
+    out.updated = counts.getColumn(1).getInt64();
     std::string set;
     for (const char* f : kFields) set += std::string(set.empty() ? "" : ", ") + f + " = excluded." + f;
     set += ", type = excluded.type";
+    // The stage is keyed by id, so both tables are written in id order (few pages touched). Known
+    // objects are updated in place (an UPDATE ... FROM costs a third less than an upsert); a
+    // known object whose mirror row is missing is inserted after.
     db.exec(std::string("INSERT INTO main.integrations (") + kCols + ") SELECT " + kCols +
-            " FROM temp.pull_stage s WHERE true" + plain + " ON CONFLICT(id) DO UPDATE SET " + set);
+            " FROM temp.pull_stage s WHERE plain = 1 AND is_new = 1 ON CONFLICT(id) DO UPDATE SET " + set);
+    std::string cols, values;
+    for (const char* f : kFields) {
+      cols += std::string(cols.empty() ? "" : ", ") + f;
+      values += std::string(values.empty() ? "" : ", ") + "s." + f;
+    }
+    int in_place = db.exec("UPDATE main.integrations AS i SET (" + cols + ", type) = (" + values +
+                           ", s.type) FROM temp.pull_stage s WHERE s.id = i.id AND s.plain = 1 AND s.is_new = 0");
+    if (in_place < out.updated)
+      db.exec(std::string("INSERT INTO main.integrations (") + kCols + ") SELECT " + kCols +
+              " FROM temp.pull_stage s WHERE plain = 1 AND is_new = 0 AND NOT EXISTS (SELECT 1 FROM main.integrations m "
+              "WHERE m.id = s.id)");
     db.exec(std::string("INSERT INTO main.integration_base (") + kStagedCols + ", synced_at, content_hash) SELECT " +
-            kStagedCols + ", " + now + ", content_hash FROM temp.pull_stage s WHERE true" + plain +
+            kStagedCols + ", " + now + ", content_hash FROM temp.pull_stage s WHERE plain = 1" +
             " ON CONFLICT(id) DO UPDATE SET " + set +
             ", synced_at = excluded.synced_at, content_hash = excluded.content_hash, unknown_fields = excluded.unknown_fields");
     return out;

@@ -1,0 +1,136 @@
+// The pull's staging and its two-step apply: prepare_apply works out, outside the write lock, which
+// staged objects are "plain" (no active change) and their history; apply_plain copies them inside
+// the lock. An edit a person makes between the two must not be overwritten.
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gigasync/store.h"
+#include "support/process.h"
+
+using gigasync::Integration;
+using gigasync::PullStage;
+using gigasync::Store;
+using gigasync::Table;
+using gigasync::test::TempDir;
+
+namespace {
+
+Integration sample(const std::string& id, const std::string& city) {
+  Integration o;
+  o.id = id;
+  o.name = "Acme " + id;
+  o.type = 3;
+  o.metadata = "{}";
+  o.email = id + "@acme.example";
+  o.recipient = "Acme AB";
+  o.address_line_1 = "Storgatan 1";
+  o.zip_code = "111 22";
+  o.city = city;
+  return o;
+}
+
+std::unique_ptr<Store> open_store(const TempDir& dir) {
+  auto s = Store::open(dir.str("mirror.db"));
+  REQUIRE(s.ok());
+  return std::move(s.value());
+}
+
+void seed(Store& store, const Integration& o) {
+  Store::Txn txn(store);
+  REQUIRE(txn.begin().ok());
+  REQUIRE(txn.upsert(Table::base, o).ok());
+  REQUIRE(txn.upsert(Table::mirror, o).ok());
+  REQUIRE(txn.commit().ok());
+}
+
+std::string one(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement q(db, sql);
+  REQUIRE(q.executeStep());
+  return q.getColumn(0).isNull() ? "<null>" : q.getColumn(0).getString();
+}
+
+}  // namespace
+
+TEST_CASE("pull stage: an edit made between prepare_apply and the write lock is merged, not overwritten",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a", "Stockholm"));
+  seed(*store, sample("b", "Stockholm"));
+
+  auto stage = PullStage::open(*store);
+  REQUIRE(stage.ok());
+  // The API changed both objects' city, and sends a new one.
+  auto staged = (*stage)->add_page({sample("a", "Malmö"), sample("b", "Malmö"), sample("c", "Lund")});
+  REQUIRE(staged.ok());
+  CHECK(staged->staged == 3);
+  auto watermark = (*stage)->prepare_apply(false);
+  REQUIRE(watermark.ok());
+
+  // A person edits "b" (another connection) while the pull has not yet taken the write lock.
+  SQLite::Database shell(dir.str("mirror.db"), SQLite::OPEN_READWRITE);
+  shell.setBusyTimeout(5000);
+  shell.exec("UPDATE integrations SET email = 'billing@b.example' WHERE id = 'b'");
+
+  Store::Txn txn(*store);
+  REQUIRE(txn.begin().ok());
+  std::vector<std::string> with_changes;
+  auto applied = (*stage)->apply_plain(txn, watermark.value(), with_changes);
+  REQUIRE(applied.ok());
+  REQUIRE(txn.commit().ok());
+
+  // "a" and "c" were plain: copied, with history; "b" is left for the one-by-one merge.
+  CHECK(applied->inserted == 1);
+  CHECK(applied->updated == 1);
+  CHECK(with_changes == std::vector<std::string>{"b"});
+  auto& db = store->db();
+  CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
+  CHECK(one(db, "SELECT city FROM integration_base WHERE id = 'a'") == "Malmö");
+  CHECK(one(db, "SELECT city FROM integrations WHERE id = 'c'") == "Lund");
+  // The edit of "b" stands, its base is untouched, and no history was written for it.
+  CHECK(one(db, "SELECT email || ' ' || city FROM integrations WHERE id = 'b'") == "billing@b.example Stockholm");
+  CHECK(one(db, "SELECT city FROM integration_base WHERE id = 'b'") == "Stockholm");
+  CHECK(one(db, "SELECT count(*) FROM integration_changes WHERE source = 'remote' AND integration_id = 'b'") == "0");
+  CHECK(one(db, "SELECT old_value || ' -> ' || new_value FROM integration_changes WHERE integration_id = 'a' AND "
+                "field = 'city'") == "Stockholm -> Malmö");
+  CHECK(one(db, "SELECT count(*) FROM integration_changes WHERE integration_id = 'c' AND op = 'insert'") == "1");
+  // The edit is still queued to be pushed.
+  CHECK(one(db, "SELECT count(*) FROM pending_changes WHERE integration_id = 'b' AND state = 'pending'") == "1");
+}
+
+TEST_CASE("pull stage: a first load writes no history, and a failed apply leaves the mirror as it was",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto stage = PullStage::open(*store);
+  REQUIRE(stage.ok());
+  REQUIRE((*stage)->add_page({sample("z", "Umeå"), sample("y", "Luleå")}).ok());
+  auto watermark = (*stage)->prepare_apply(true);
+  REQUIRE(watermark.ok());
+  {
+    Store::Txn txn(*store);
+    REQUIRE(txn.begin().ok());
+    std::vector<std::string> with_changes;
+    auto applied = (*stage)->apply_plain(txn, watermark.value(), with_changes);
+    REQUIRE(applied.ok());
+    CHECK(applied->inserted == 2);
+    CHECK(with_changes.empty());
+    // Not committed: the transaction rolls back when it goes out of scope.
+  }
+  auto& db = store->db();
+  CHECK(one(db, "SELECT count(*) FROM integrations") == "0");
+  CHECK(one(db, "SELECT count(*) FROM integration_base") == "0");
+  CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
+
+  Store::Txn txn(*store);
+  REQUIRE(txn.begin().ok());
+  std::vector<std::string> with_changes;
+  REQUIRE((*stage)->apply_plain(txn, watermark.value(), with_changes).ok());
+  REQUIRE(txn.commit().ok());
+  CHECK(one(db, "SELECT group_concat(id, ',') FROM (SELECT id FROM integrations ORDER BY id)") == "y,z");
+  CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
+}
