@@ -171,8 +171,6 @@ class Store {
     Status follow_rename(const std::string& from, const std::string& to, bool mirror_too);
     // Undoes a local rename that is not pushed: the mirror row takes the remote id again.
     Status undo_rename(const std::string& remote_id);
-    // Mirror rows that differ from their base while no active change explains it.
-    Result<std::vector<Divergence>> divergences();
     SQLite::Database& db();
 
    private:
@@ -200,6 +198,8 @@ class Store {
 
   // Operator state (gigasync_state): "" when the key is not set.
   Result<std::string> state(const std::string& key);
+  // Mirror rows that differ from their base while no active change explains it (read only).
+  Result<std::vector<Divergence>> divergences();
   Status set_state(const std::string& key, const std::string& value);
   // The newest outbox row's id (0 when empty).
   Result<long long> newest_change_id();
@@ -230,11 +230,15 @@ class PullStage {
 
   struct PageOutcome {
     long long staged = 0;                 // new or changed objects
-    std::vector<std::string> duplicates;  // ids this pass had seen already (page drift)
+    std::vector<std::string> duplicates;  // ids of the base this pass had seen already (page drift)
   };
   // One page, in one short transaction on the staging tables.
   Result<PageOutcome> add_page(const std::vector<Integration>& objects);
 
+  // After the last page: indexes the stage by id and keeps the last copy of an object listed more
+  // than once. Returns the ids new to the base that were listed more than once (page drift; a
+  // known id listed twice is in add_page's duplicates already).
+  Result<std::vector<std::string>> finish_staging();
   Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
   Result<long long> base_count();                          // rows in the base (the mirror's size)
   Result<long long> staged_count();

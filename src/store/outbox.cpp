@@ -1,6 +1,8 @@
 // Store: the outbox (pending_changes) and the conflicts table.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <optional>
+
 #include "gigasync/store.h"
 #include "store/db_error.h"
 #include "store/schema.h"
@@ -261,13 +263,13 @@ Status Store::Txn::undo_rename(const std::string& remote_id) {
   }
 }
 
-Result<std::vector<Divergence>> Store::Txn::divergences() {
+Result<std::vector<Divergence>> Store::divergences() {
   std::string differs;
   for (auto f : kMutableFields) {
     std::string c(f);
     if (!differs.empty()) differs += " || ";
-    if (c == "metadata")
-      differs += "CASE WHEN json(i.metadata) IS NOT json(b.metadata) THEN ',metadata' ELSE '' END";
+    if (c == "metadata")  // the same text is the same object: parsed only when the texts differ
+      differs += "CASE WHEN i.metadata IS NOT b.metadata AND json(i.metadata) IS NOT json(b.metadata) THEN ',metadata' ELSE '' END";
     else
       differs += "CASE WHEN i." + c + " IS NOT b." + c + " THEN '," + c + "' ELSE '' END";
   }
@@ -280,7 +282,15 @@ Result<std::vector<Divergence>> Store::Txn::divergences() {
       "WHERE i.id NOT IN (SELECT new_id FROM local_renames) AND " + quiet_for("i.id") + " AND d <> '' "
       "UNION ALL SELECT b.id, ',(row)' FROM integration_base b WHERE NOT EXISTS (SELECT 1 FROM integrations i "
       "WHERE i.id = b.id) AND b.id NOT IN (SELECT old_id FROM local_renames) AND " + quiet_for("b.id");
-  return collect<Divergence>(db(), sql, [](SQLite::Statement& q) {
+  // A read snapshot (a deferred transaction takes no write lock): a person's edit commits with its
+  // outbox row, so every snapshot is consistent, and writers do not wait for this scan.
+  std::optional<SQLite::Transaction> snapshot;
+  try {
+    snapshot.emplace(*db_, SQLite::TransactionBehavior::DEFERRED);
+  } catch (const std::exception& e) {
+    return db_error("starting the self-check", e);
+  }
+  return collect<Divergence>(*db_, sql, [](SQLite::Statement& q) {
     Divergence d;
     d.integration_id = q.getColumn(0).getString();
     std::string list = q.getColumn(1).getString();

@@ -12,9 +12,6 @@ namespace {
 constexpr const char* kCols = store::kColumns;
 constexpr const char* kFields[] = {"name", "logo", "metadata", "email", "recipient",
                                    "address_line_1", "address_line_2", "zip_code", "city"};
-// 1 for a staged row that no active outbox row concerns (copied as it is), else 0.
-const std::string kPlain = std::string("NOT EXISTS (SELECT 1 FROM main.pending_changes p WHERE p.integration_id = s.id AND p.state IN ") +
-                          schema::kActiveStates + ")";
 
 using store::db_error;
 
@@ -61,10 +58,17 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
     db.exec("PRAGMA cache_size = -8192");
     db.exec("PRAGMA temp.journal_mode = OFF");
 
-    db.exec(std::string("CREATE TEMP TABLE IF NOT EXISTS pull_stage (") +
-            "id TEXT PRIMARY KEY, name TEXT, type INTEGER, logo TEXT, metadata TEXT, email TEXT, recipient TEXT, "
-            "address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT, unknown_fields TEXT, content_hash INTEGER, "
-            "is_new INTEGER NOT NULL, plain INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID");
+    // Pages are appended to pull_incoming in arrival order (each TEMP page written once); when the
+    // listing is complete, one sort moves them to pull_stage, keyed by id (finish_staging). Random
+    // ids inserted one by one into a keyed table would rewrite its pages again and again.
+    const std::string columns =
+        "id TEXT NOT NULL, name TEXT, type INTEGER, logo TEXT, metadata TEXT, email TEXT, recipient TEXT, "
+        "address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT, unknown_fields TEXT, content_hash INTEGER, "
+        "is_new INTEGER NOT NULL";
+    db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_incoming (" + columns + ")");
+    db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_stage (" + columns +
+            ", plain INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (id)) WITHOUT ROWID");
+    db.exec("DELETE FROM temp.pull_incoming");
     db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_history (seq INTEGER PRIMARY KEY, integration_id TEXT NOT NULL, "
             "op TEXT NOT NULL, field TEXT, old_value, new_value)");
     db.exec("DELETE FROM temp.pull_stage");
@@ -77,6 +81,7 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
 
 PullStage::~PullStage() {
   try {
+    store_.db().exec("DELETE FROM temp.pull_incoming");
     store_.db().exec("DELETE FROM temp.pull_stage");
     store_.db().exec("DELETE FROM temp.pull_history");
   } catch (...) {  // a temp table dies with the connection anyway
@@ -88,8 +93,7 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
   try {
     SQLite::Transaction txn(store_.db(), SQLite::TransactionBehavior::DEFERRED);
     auto& base = store_.cached("SELECT rowid, content_hash FROM main.integration_base WHERE id = ?");
-    auto& already = store_.cached("SELECT 1 FROM temp.pull_stage WHERE id = ?");
-    auto& stage = store_.cached(std::string("INSERT OR REPLACE INTO temp.pull_stage (") + kStagedCols +
+    auto& stage = store_.cached(std::string("INSERT INTO temp.pull_incoming (") + kStagedCols +
                                 ", content_hash, is_new) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& o : objects) {
       std::int64_t hash = content_hash(o);
@@ -104,11 +108,6 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
         if (seen_[rowid]) out.duplicates.push_back(o.id);
         seen_[rowid] = true;
         if (!base.getColumn(1).isNull() && base.getColumn(1).getInt64() == hash) continue;
-      } else {
-        already.reset();
-        already.clearBindings();
-        already.bind(1, o.id);
-        if (already.executeStep()) out.duplicates.push_back(o.id);
       }
       stage.reset();
       stage.clearBindings();
@@ -130,11 +129,29 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
       out.staged++;
     }
     base.reset();
-    already.reset();
     txn.commit();
     return out;
   } catch (const std::exception& e) {
     return db_error("staging a page", e);
+  }
+}
+
+Result<std::vector<std::string>> PullStage::finish_staging() {
+  try {
+    auto& db = store_.db();
+    // In id order (one external sort); of an object listed twice, the last copy listed is kept.
+    int moved = db.exec(std::string("INSERT OR REPLACE INTO temp.pull_stage (") + kStagedCols +
+                        ", content_hash, is_new) SELECT " + kStagedCols +
+                        ", content_hash, is_new FROM temp.pull_incoming ORDER BY id, rowid");
+    std::vector<std::string> reported;
+    if (moved != db.execAndGet("SELECT count(*) FROM temp.pull_stage").getInt()) {
+      SQLite::Statement twice(db, "SELECT id FROM temp.pull_incoming GROUP BY id HAVING count(*) > 1 AND max(is_new) = 1");
+      while (twice.executeStep()) reported.push_back(twice.getColumn(0).getString());  // known ids: add_page said so
+    }
+    db.exec("DELETE FROM temp.pull_incoming");
+    return reported;
+  } catch (const std::exception& e) {
+    return db_error("sorting the staged integrations", e);
   }
 }
 
@@ -217,7 +234,9 @@ Result<std::int64_t> PullStage::prepare_apply(bool first_load) {
     // One read snapshot of the mirror; the writes go to TEMP only, so no write lock is taken.
     SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
     std::int64_t watermark = db.execAndGet("SELECT coalesce(max(id), 0) FROM main.pending_changes").getInt64();
-    db.exec(std::string("UPDATE temp.pull_stage AS s SET plain = ") + kPlain);
+    // Rows are staged plain; only the (few) objects with an active change are marked, by id.
+    db.exec(std::string("UPDATE temp.pull_stage SET plain = 0 WHERE plain = 1 AND id IN (SELECT integration_id FROM "
+                        "main.pending_changes WHERE state IN ") + schema::kActiveStates + ")");
     db.exec("DELETE FROM temp.pull_history");
     if (!first_load) {
       for (const char* f : kFields) {

@@ -34,9 +34,7 @@ Status fill_counts(Store& store, SyncReport& report) {
 // After the push, every integration with no active change must equal its base: a difference is
 // an edit that would never be pushed, or a remote value that never reached the mirror.
 Result<std::vector<Divergence>> self_check(Store& store) {
-  Store::Txn txn(store);
-  if (auto s = txn.begin(); !s) return s.error();
-  auto d = txn.divergences();
+  auto d = store.divergences();
   if (!d) return d.error();
   for (const auto& x : d.value()) {
     std::string fields;

@@ -208,6 +208,9 @@ Result<PullOutcome> pull(const Config& cfg, Store& store, ApiClient& api, const 
   };
   auto stats = stream_pages(api, cfg.api.concurrency, sink);
   if (!stats) return stats.error();
+  auto repeated = (*stage)->finish_staging();
+  if (!repeated) return repeated.error();
+  for (const auto& id : repeated.value()) stats->unclean.push_back("integration " + id + " was listed twice (page drift)");
   spdlog::debug("pull: {} pages, {} objects read and staged in {:.3f} s", stats->pages, stats->fetched,
                 seconds_since(started));
   if (!options.dry_run) warn_new_unknown_fields(store, unknown_names);

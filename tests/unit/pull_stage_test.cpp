@@ -68,6 +68,7 @@ TEST_CASE("pull stage: an edit made between prepare_apply and the write lock is 
   auto staged = (*stage)->add_page({sample("a", "Malmö"), sample("b", "Malmö"), sample("c", "Lund")});
   REQUIRE(staged.ok());
   CHECK(staged->staged == 3);
+  REQUIRE((*stage)->finish_staging().ok());
   auto watermark = (*stage)->prepare_apply(false);
   REQUIRE(watermark.ok());
 
@@ -109,6 +110,7 @@ TEST_CASE("pull stage: a first load writes no history, and a failed apply leaves
   auto stage = PullStage::open(*store);
   REQUIRE(stage.ok());
   REQUIRE((*stage)->add_page({sample("z", "Umeå"), sample("y", "Luleå")}).ok());
+  REQUIRE((*stage)->finish_staging().ok());
   auto watermark = (*stage)->prepare_apply(true);
   REQUIRE(watermark.ok());
   {
@@ -133,4 +135,41 @@ TEST_CASE("pull stage: a first load writes no history, and a failed apply leaves
   REQUIRE(txn.commit().ok());
   CHECK(one(db, "SELECT group_concat(id, ',') FROM (SELECT id FROM integrations ORDER BY id)") == "y,z");
   CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
+}
+
+TEST_CASE("pull stage: an object listed twice is reported once and its last copy is the one applied",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("known", "Stockholm"));
+  auto stage = PullStage::open(*store);
+  REQUIRE(stage.ok());
+  auto first = (*stage)->add_page({sample("new", "Lund"), sample("known", "Malmö")});
+  REQUIRE(first.ok());
+  CHECK(first->duplicates.empty());
+  // Page drift: both objects appear again on a later page, changed meanwhile.
+  auto second = (*stage)->add_page({sample("known", "Kiruna"), sample("new", "Visby")});
+  REQUIRE(second.ok());
+  CHECK(second->duplicates == std::vector<std::string>{"known"});  // known ids: seen by rowid at once
+  auto repeated = (*stage)->finish_staging();
+  REQUIRE(repeated.ok());
+  CHECK(repeated.value() == std::vector<std::string>{"new"});  // new ids: found by the sort
+  auto count = (*stage)->staged_count();
+  REQUIRE(count.ok());
+  CHECK(count.value() == 2);
+  auto one_new = (*stage)->staged_one("new");
+  REQUIRE(one_new.ok());
+  REQUIRE(one_new->has_value());
+  CHECK((*one_new)->city == "Visby");
+  auto one_known = (*stage)->staged_one("known");
+  REQUIRE(one_known.ok());
+  REQUIRE(one_known->has_value());
+  CHECK((*one_known)->city == "Kiruna");
+  // A second pull on the same connection starts from an empty stage.
+  auto again = PullStage::open(*store);
+  REQUIRE(again.ok());
+  REQUIRE((*again)->finish_staging().ok());
+  auto empty = (*again)->staged_count();
+  REQUIRE(empty.ok());
+  CHECK(empty.value() == 0);
 }
