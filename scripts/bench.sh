@@ -12,8 +12,9 @@
 # Scenarios (one function each):
 #   pull N       initial pull of N integrations, beside plain curl fetching the same pages at
 #                the same concurrency (4); then a no-op resync of the same N
-#   writer N     a loop of one-row UPDATEs (every ~50 ms) while `gigasync sync` applies a cycle
-#                in which all N objects changed; N = 100000 when selected, else the smallest N
+#   writer N [K] a loop of one-row UPDATEs (every ~50 ms) while `gigasync sync` applies a cycle
+#                in which K of N objects changed (run with K = N/10 and K = N); N = 100000 when
+#                selected, else the smallest N
 #   latency      10,000 integrations, 20 ms per request: concurrency 1 against 4
 #   push         1,000 local updates pushed with 20 ms per request at concurrency 4
 set -euo pipefail
@@ -211,8 +212,8 @@ scenario_pull() {
 # --data-seed), so that mirror is reused; then every object is changed through the sandbox's
 # admin API (PUT /_sandbox/integrations/ID/ with city + " ~"), so the pull applies N updates.
 scenario_writer() {
-  local n=$1 name=writer$1
-  note "== a one-row UPDATE every ~50 ms while a pull applies $(commas "$n") changes"
+  local n=$1 k=${2:-$1} name=writer$1_$k
+  note "== a one-row UPDATE every ~50 ms while a pull of $(commas "$n") applies $(commas "$k") changes"
   start_sandbox "$name" --seed "$n"
   write_config "$name"
   if [[ -n ${pull_db[$n]:-} ]]; then
@@ -222,7 +223,7 @@ scenario_writer() {
   fi
   # Change every object on the sandbox: one curl process, keep-alive, the token from a file.
   curl -sf -H "@$dir/auth.header" "$sb_origin/_sandbox/integrations/" |
-    jq -r --arg o "$sb_origin" --arg h "@$dir/auth.header" '.[] | .city = ((.city // "") + " ~") |
+    jq -r --arg o "$sb_origin" --arg h "@$dir/auth.header" --argjson k "$k" '.[:$k][] | .city = ((.city // "") + " ~") |
       "url = \("\($o)/_sandbox/integrations/\(.id)/" | tojson)\noutput = \"/dev/null\"\nrequest = \"PUT\"\nheader = \($h | tojson)\nheader = \"Content-Type: application/json\"\ndata-binary = \(tojson | tojson)\nwrite-out = \"%{http_code}\\n\"\nnext"' |
     sed '$d' >"$dir/$name.put"
   local t0 t1 changed
@@ -230,7 +231,7 @@ scenario_writer() {
   changed=$(curl -s -K "$dir/$name.put" | grep -c '^200$' || true)
   t1=$(date +%s.%N)
   rm -f "$dir/$name.put"
-  note "  changed $changed of $n objects on the sandbox in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s"
+  note "  changed $changed of $n objects ($k asked) on the sandbox in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s"
 
   # The writer: one sqlite3 process with a 30 s busy timeout (a long-lived connection, as an
   # application has), fed one statement every ~50 ms; each UPDATE is timed inside SQLite, from
@@ -264,7 +265,7 @@ scenario_writer() {
     i = int(NR * 0.99); if (i < NR * 0.99) i++  # nearest rank
     printf "%.0f %.0f %.0f\n", v[NR], v[i], v[int((NR + 1) / 2)] }')
   local label
-  label="Writer during a pull of $(commas "$n") changes"
+  label="Writer during a pull of $(commas "$n"), $(commas "$k") changed"
   row "$label" "UPDATE wait, max" "$max ms" "target 250 ms" "$(ratio "$max" 250)" "≤ 250 ms"
   row "$label" "UPDATE wait, p99" "$p99 ms" "target 250 ms" "$(ratio "$p99" 250)" "≤ 250 ms"
   note "  $samples UPDATEs (median $median ms), $errors failed; the pull: $(fmt "$s_wall") s wall, $(fmt "$s_cpu") s CPU," \
@@ -321,6 +322,7 @@ for n in "${sizes_sorted[@]}"; do ((n == 100000)) && writer_n=100000; done
 note "gigasync benchmark: $("$gs" --version 2>&1 | head -n 1), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
      "sizes ${sizes_sorted[*]}, page_size $page_size, concurrency $concurrency"
 for n in "${sizes_sorted[@]}"; do scenario_pull "$n"; done
+scenario_writer "$writer_n" "$((writer_n / 10))"
 scenario_writer "$writer_n"
 scenario_latency
 scenario_push

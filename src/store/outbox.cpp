@@ -264,24 +264,29 @@ Status Store::Txn::undo_rename(const std::string& remote_id) {
 }
 
 Result<std::vector<Divergence>> Store::divergences() {
-  std::string differs;
+  std::string differs, any = "b.id IS NULL OR i.type IS NOT b.type";
   for (auto f : kMutableFields) {
     std::string c(f);
+    // The same metadata text is the same object: it is parsed only when the texts differ.
+    std::string test = c == "metadata" ? "(i.metadata IS NOT b.metadata AND json(i.metadata) IS NOT json(b.metadata))"
+                                       : "i." + c + " IS NOT b." + c;
     if (!differs.empty()) differs += " || ";
-    if (c == "metadata")  // the same text is the same object: parsed only when the texts differ
-      differs += "CASE WHEN i.metadata IS NOT b.metadata AND json(i.metadata) IS NOT json(b.metadata) THEN ',metadata' ELSE '' END";
-    else
-      differs += "CASE WHEN i." + c + " IS NOT b." + c + " THEN '," + c + "' ELSE '' END";
+    differs += "CASE WHEN " + test + " THEN '," + c + "' ELSE '' END";
+    any += " OR " + test;
   }
   auto quiet_for = [](const std::string& x) {
     return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state IN " + std::string(schema::kActiveStates) + ")";
   };
+  // A CASE evaluates in order: one cheap comparison per row, and the list of fields, the rename
+  // and the outbox look-ups only for the rare row that differs or is missing.
   std::string sql =
       "SELECT i.id, CASE WHEN b.id IS NULL THEN ',(row)' ELSE " + differs + " || CASE WHEN i.type IS NOT b.type THEN "
-      "',type' ELSE '' END END AS d FROM integrations i LEFT JOIN integration_base b ON b.id = i.id "
-      "WHERE i.id NOT IN (SELECT new_id FROM local_renames) AND " + quiet_for("i.id") + " AND d <> '' "
-      "UNION ALL SELECT b.id, ',(row)' FROM integration_base b WHERE NOT EXISTS (SELECT 1 FROM integrations i "
-      "WHERE i.id = b.id) AND b.id NOT IN (SELECT old_id FROM local_renames) AND " + quiet_for("b.id");
+      "',type' ELSE '' END END FROM integrations i LEFT JOIN integration_base b ON b.id = i.id "
+      "WHERE CASE WHEN NOT (" + any + ") THEN 0 WHEN i.id IN (SELECT new_id FROM local_renames) THEN 0 WHEN " +
+      quiet_for("i.id") + " THEN 1 ELSE 0 END "
+      "UNION ALL SELECT b.id, ',(row)' FROM integration_base b WHERE CASE WHEN EXISTS (SELECT 1 FROM integrations i "
+      "WHERE i.id = b.id) THEN 0 WHEN b.id IN (SELECT old_id FROM local_renames) THEN 0 WHEN " + quiet_for("b.id") +
+      " THEN 1 ELSE 0 END";
   // A read snapshot (a deferred transaction takes no write lock): a person's edit commits with its
   // outbox row, so every snapshot is consistent, and writers do not wait for this scan.
   std::optional<SQLite::Transaction> snapshot;
