@@ -266,6 +266,7 @@ class PullStage {
   explicit PullStage(Store& store) : store_(store) {}
   Store& store_;
   std::vector<bool> seen_;  // base rowids listed by this pass
+  bool hash_index_ = false;  // temp.pull_stage_new_by_hash exists
 };
 
 // The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.

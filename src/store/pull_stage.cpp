@@ -69,6 +69,7 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store) {
     db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_stage (" + columns +
             ", plain INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (id)) WITHOUT ROWID");
     db.exec("DELETE FROM temp.pull_incoming");
+    db.exec("DROP INDEX IF EXISTS temp.pull_stage_new_by_hash");  // built when first needed (new_with_hash)
     db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_history (seq INTEGER PRIMARY KEY, integration_id TEXT NOT NULL, "
             "op TEXT NOT NULL, field TEXT, old_value, new_value)");
     db.exec("DELETE FROM temp.pull_stage");
@@ -204,6 +205,14 @@ Result<std::vector<Integration>> PullStage::staged(const std::string& after_id, 
 }
 
 Result<std::vector<Integration>> PullStage::new_with_hash(std::int64_t hash) {
+  if (!hash_index_) {  // built once, on the first confirmed deletion: one look-up per deletion, not a scan
+    try {
+      store_.db().exec("CREATE INDEX IF NOT EXISTS temp.pull_stage_new_by_hash ON pull_stage (content_hash) WHERE is_new = 1");
+      hash_index_ = true;
+    } catch (const std::exception& e) {
+      return db_error("indexing the staged integrations by content", e);
+    }
+  }
   SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols +
                                        " FROM temp.pull_stage WHERE content_hash = ? AND is_new = 1");
   return rows(q, [&](SQLite::Statement& s) { s.bind(1, static_cast<int64_t>(hash)); });
@@ -242,7 +251,7 @@ Result<std::int64_t> PullStage::prepare_apply(bool first_load) {
       for (const char* f : kFields) {
         std::string c = f;
         db.exec("INSERT INTO temp.pull_history (integration_id, op, field, old_value, new_value) SELECT s.id, 'update', '" +
-                c + "', b." + c + ", s." + c + " FROM temp.pull_stage s JOIN main.integration_base b ON b.id = s.id WHERE s.plain = 1 AND s." +
+                c + "', b." + c + ", s." + c + " FROM temp.pull_stage s CROSS JOIN main.integration_base b ON b.id = s.id WHERE s.plain = 1 AND s." +
                 c + " IS NOT b." + c);
       }
       db.exec("INSERT INTO temp.pull_history (integration_id, op, new_value) SELECT s.id, 'insert', " + json_object_of("s") +
