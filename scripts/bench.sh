@@ -212,7 +212,8 @@ scenario_pull() {
 # --data-seed), so that mirror is reused; then every object is changed through the sandbox's
 # admin API (PUT /_sandbox/integrations/ID/ with city + " ~"), so the pull applies N updates.
 scenario_writer() {
-  local n=$1 k=${2:-$1} name=writer$1_$k
+  local n=$1 k=${2:-$1}
+  local name=writer${n}_$k
   note "== a one-row UPDATE every ~50 ms while a pull of $(commas "$n") applies $(commas "$k") changes"
   start_sandbox "$name" --seed "$n"
   write_config "$name"
