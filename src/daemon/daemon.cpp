@@ -217,7 +217,7 @@ int run(const Deps& deps) {
   // Bound before READY=1: an address in use stops the start with one clear error (exit 78).
   std::unique_ptr<ops::MetricsServer> server;
   if (!cfg.metrics.listen.empty()) {
-    auto started = ops::MetricsServer::start(cfg.metrics.listen);
+    auto started = ops::MetricsServer::bind(cfg.metrics.listen);
     if (!started) {
       spdlog::error("daemon not started: {}", started.error().message);
       return static_cast<int>(started.error().code);
@@ -230,6 +230,7 @@ int run(const Deps& deps) {
                cfg.database.path, cfg.api.base_url, cfg.sync.interval_s, cfg.sync.jitter_s, cfg.sync.push_delay_s);
   Loop loop(deps, signals, watchdog, std::move(rt.value()), server.get());
   loop.publish(CycleKind::none, nullptr);
+  if (server) server->serve();  // a first request finds the metrics published (it waited in the backlog)
   notify("READY=1\n" + status_assignment("started; first sync cycle running"));
   int code = loop.run();
   notify("STOPPING=1");

@@ -172,6 +172,12 @@ void MetricsServer::publish_health(const HealthState& h) {
 }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+  auto s = bind(listen);
+  if (s) s.value()->serve();
+  return s;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::bind(const std::string& listen) {
   auto addr = parse_listen_address(listen);
   if (!addr) {
     return make_error(ExitCode::config, "metrics.listen \"" + listen +
@@ -211,16 +217,22 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
                                             (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
   }
   s->port_ = addr->port;
-  s->thread_ = std::thread([&h] { h.listen_after_bind(); });
+  return s;
+}
+
+void MetricsServer::serve() {
+  if (thread_.joinable() || !http_) return;
+  httplib::Server& h = *http_;
+  thread_ = std::thread([&h] { h.listen_after_bind(); });
   // stop() only ends a server that is running: wait for it, so that the destructor can not hang.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!h.is_running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return s;
 }
 
 MetricsServer::~MetricsServer() {
+  serve();  // a bound socket is closed by stopping a running server
   if (http_) http_->stop();
   if (thread_.joinable()) thread_.join();
 }

@@ -48,8 +48,13 @@ const char* error_class(ExitCode code);
 
 class MetricsServer {
  public:
-  // Binds `listen` (metrics.listen) and starts serving. Error (ExitCode::config) naming
-  // metrics.listen and the address when it is malformed or can not be bound (in use, not local).
+  // Binds `listen` (metrics.listen) without answering yet: connections wait in the socket's
+  // backlog until serve(). Error (ExitCode::config) naming metrics.listen and the address when it
+  // is malformed or can not be bound (in use, not local).
+  static Result<std::unique_ptr<MetricsServer>> bind(const std::string& listen);
+  // Starts answering (the daemon calls it once the first snapshot is published). Idempotent.
+  void serve();
+  // bind() then serve().
   static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen);
   ~MetricsServer();  // stops serving and joins the threads
   MetricsServer(const MetricsServer&) = delete;

@@ -1,4 +1,4 @@
-// Store::maintain: retention and WAL checkpoints after a cycle.
+// Store::maintain: retention, the WAL checkpoint and the planner's statistics after a cycle.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/stat.h>
 
@@ -27,6 +27,10 @@ Result<long long> Store::maintain(int keep_history_days) {
       txn.commit();
     }
     db_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+    // A daemon's connection lives for months: the planner's statistics are refreshed after each
+    // cycle where they went stale (cheap when they did not; bounded by analysis_limit).
+    db_->exec("PRAGMA analysis_limit = 400");
+    db_->exec("PRAGMA optimize");
     return deleted;
   } catch (const std::exception& e) {
     return store::db_error("after the cycle", e);
