@@ -4,18 +4,21 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gigasync/store.h"
 #include "support/process.h"
+#include "support/store_fixture.h"
 
 using gigasync::Integration;
 using gigasync::PullStage;
 using gigasync::Store;
-using gigasync::Table;
 using gigasync::test::TempDir;
+using gigasync::test::open_store;
+using gigasync::test::seed;
 
 namespace {
 
@@ -33,18 +36,15 @@ Integration sample(const std::string& id, const std::string& city) {
   return o;
 }
 
-std::unique_ptr<Store> open_store(const TempDir& dir) {
-  auto s = Store::open(dir.str("mirror.db"));
-  REQUIRE(s.ok());
-  return std::move(s.value());
-}
-
-void seed(Store& store, const Integration& o) {
+// apply_plain inside the write lock, committed or (commit = false) rolled back.
+PullStage::Applied apply(Store& store, PullStage& stage, std::int64_t watermark, std::vector<std::string>& with_changes,
+                         bool commit = true) {
   Store::Txn txn(store);
   REQUIRE(txn.begin().ok());
-  REQUIRE(txn.upsert(Table::base, o).ok());
-  REQUIRE(txn.upsert(Table::mirror, o).ok());
-  REQUIRE(txn.commit().ok());
+  auto applied = stage.apply_plain(txn, watermark, with_changes);
+  REQUIRE(applied.ok());
+  if (commit) REQUIRE(txn.commit().ok());
+  return applied.value();
 }
 
 std::string one(SQLite::Database& db, const std::string& sql) {
@@ -77,16 +77,12 @@ TEST_CASE("pull stage: an edit made between prepare_apply and the write lock is 
   shell.setBusyTimeout(5000);
   shell.exec("UPDATE integrations SET email = 'billing@b.example' WHERE id = 'b'");
 
-  Store::Txn txn(*store);
-  REQUIRE(txn.begin().ok());
   std::vector<std::string> with_changes;
-  auto applied = (*stage)->apply_plain(txn, watermark.value(), with_changes);
-  REQUIRE(applied.ok());
-  REQUIRE(txn.commit().ok());
+  auto applied = apply(*store, **stage, watermark.value(), with_changes);
 
   // "a" and "c" were plain: copied, with history; "b" is left for the one-by-one merge.
-  CHECK(applied->inserted == 1);
-  CHECK(applied->updated == 1);
+  CHECK(applied.inserted == 1);
+  CHECK(applied.updated == 1);
   CHECK(with_changes == std::vector<std::string>{"b"});
   auto& db = store->db();
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
@@ -113,26 +109,16 @@ TEST_CASE("pull stage: a first load writes no history, and a failed apply leaves
   REQUIRE((*stage)->finish_staging().ok());
   auto watermark = (*stage)->prepare_apply(true);
   REQUIRE(watermark.ok());
-  {
-    Store::Txn txn(*store);
-    REQUIRE(txn.begin().ok());
-    std::vector<std::string> with_changes;
-    auto applied = (*stage)->apply_plain(txn, watermark.value(), with_changes);
-    REQUIRE(applied.ok());
-    CHECK(applied->inserted == 2);
-    CHECK(with_changes.empty());
-    // Not committed: the transaction rolls back when it goes out of scope.
-  }
+  std::vector<std::string> with_changes;
+  auto rolled_back = apply(*store, **stage, watermark.value(), with_changes, false);
+  CHECK(rolled_back.inserted == 2);
+  CHECK(with_changes.empty());
   auto& db = store->db();
   CHECK(one(db, "SELECT count(*) FROM integrations") == "0");
   CHECK(one(db, "SELECT count(*) FROM integration_base") == "0");
   CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
 
-  Store::Txn txn(*store);
-  REQUIRE(txn.begin().ok());
-  std::vector<std::string> with_changes;
-  REQUIRE((*stage)->apply_plain(txn, watermark.value(), with_changes).ok());
-  REQUIRE(txn.commit().ok());
+  apply(*store, **stage, watermark.value(), with_changes);
   CHECK(one(db, "SELECT group_concat(id, ',') FROM (SELECT id FROM integrations ORDER BY id)") == "y,z");
   CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
 }

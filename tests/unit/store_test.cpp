@@ -14,6 +14,7 @@
 #include "gigasync/store.h"
 #include "support/process.h"
 #include "support/outbox_text.h"
+#include "support/store_fixture.h"
 
 using gigasync::Change;
 using gigasync::ExitCode;
@@ -21,6 +22,8 @@ using gigasync::Integration;
 using gigasync::Store;
 using gigasync::Table;
 using gigasync::test::TempDir;
+using gigasync::test::open_store;
+using gigasync::test::seed;
 
 namespace {
 
@@ -38,21 +41,6 @@ Integration sample(const std::string& id, long long type = 3) {
   o.zip_code = "111 22";
   o.city = "Stockholm";
   return o;
-}
-
-std::unique_ptr<Store> open_store(const TempDir& dir) {
-  auto s = Store::open(dir.str("mirror.db"));
-  REQUIRE(s.ok());
-  return std::move(s.value());
-}
-
-// What a sync leaves behind: the row in both the mirror and the base (gigasync's own write).
-void seed(Store& store, const Integration& o) {
-  Store::Txn txn(store);
-  REQUIRE(txn.begin().ok());
-  REQUIRE(txn.upsert(Table::base, o).ok());
-  REQUIRE(txn.upsert(Table::mirror, o).ok());
-  REQUIRE(txn.commit().ok());
 }
 
 // A second connection to the same file, as a person's sqlite3 shell.
