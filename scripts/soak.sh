@@ -63,7 +63,7 @@ unset TOKEN
 
 PIDS=()
 cleanup() {
-  touch "$STOP"
+  [[ -d $DIR ]] && touch "$STOP"  # a passing run has removed its folder already
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   [[ -f $DIR/daemon.pid ]] && kill -9 "$(cat "$DIR/daemon.pid")" 2>/dev/null
