@@ -16,7 +16,7 @@ namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.

@@ -6,24 +6,31 @@
 
 #include "gigasync/store.h"
 #include "store/db_error.h"
+#include "store/maintenance.h"
 #include "store/schema.h"
 
 namespace gigasync {
+
+namespace store {
+
+std::vector<std::string> retention_statements(int keep_history_days) {
+  std::string cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" + std::to_string(keep_history_days) + " days')";
+  return {"DELETE FROM integration_changes WHERE at < " + cutoff,
+          "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
+          "sync_runs WHERE status IN ('ok', 'partial'))",
+          std::string("DELETE FROM pending_changes WHERE state IN ") + schema::kSettledStates + " AND updated_at < " + cutoff,
+          "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < " + cutoff};
+}
+
+}  // namespace store
 
 Result<long long> Store::maintain(int keep_history_days) {
   long long deleted = 0;
   try {
     db_->exec("PRAGMA journal_size_limit = 67108864");
     if (keep_history_days > 0) {
-      std::string cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" + std::to_string(keep_history_days) + " days')";
       SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-      for (const std::string& sql :
-           {"DELETE FROM integration_changes WHERE at < " + cutoff,
-            "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
-            "sync_runs WHERE status IN ('ok', 'partial'))",
-            std::string("DELETE FROM pending_changes WHERE state IN ") + schema::kSettledStates + " AND updated_at < " + cutoff,
-            "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < " + cutoff})
-        deleted += db_->exec(sql);
+      for (const std::string& sql : store::retention_statements(keep_history_days)) deleted += db_->exec(sql);
       txn.commit();
     }
     db_->exec("PRAGMA wal_checkpoint(PASSIVE)");

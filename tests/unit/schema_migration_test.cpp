@@ -18,7 +18,7 @@ TEST_CASE("a version 4 database migrates to 5 keeping its outbox, with settled s
   {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     const auto& steps = gigasync::schema::migrations();
-    REQUIRE(steps.size() == 5);
+    REQUIRE(steps.size() == static_cast<size_t>(gigasync::kSchemaVersion));
     for (int v = 0; v < 4; ++v) db.exec(steps[static_cast<size_t>(v)]);
     db.exec("PRAGMA user_version = 4");
     auto row = [&](int id, const char* state, const char* why) {
@@ -42,7 +42,7 @@ TEST_CASE("a version 4 database migrates to 5 keeping its outbox, with settled s
   INFO((store ? "" : store.error().message));
   REQUIRE(store);
   auto& db = (*store)->db();
-  CHECK(db.execAndGet("PRAGMA user_version").getInt() == 5);
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
   auto state = [&](int id) {
     return db.execAndGet("SELECT state FROM pending_changes WHERE id = " + std::to_string(id)).getString();
   };

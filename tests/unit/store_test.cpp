@@ -12,6 +12,7 @@
 
 #include "gigasync/json.h"
 #include "gigasync/store.h"
+#include "store/maintenance.h"
 #include "support/process.h"
 #include "support/outbox_text.h"
 #include "support/store_fixture.h"
@@ -109,7 +110,7 @@ TEST_CASE("Store::open creates the schema at the current user_version in WAL mod
   TempDir dir;
   auto store = open_store(dir);
   CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 5);
+  CHECK(gigasync::kSchemaVersion == 6);
   CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
   CHECK(store->db().execAndGet("PRAGMA synchronous").getInt() == 2);  // FULL: an in-flight mark survives a power cut
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
@@ -137,7 +138,7 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == 5);
+  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
@@ -729,5 +730,22 @@ TEST_CASE("maintain deletes history, runs, settled changes and resolved conflict
     CHECK(db.execAndGet("SELECT group_concat(state) FROM pending_changes").getString() == "failed");  // active stays
     CHECK(db.execAndGet("SELECT group_concat(field) FROM conflicts").getString() == "name");  // open stays
     CHECK(n.value() == 4);
+  }
+}
+
+TEST_CASE("the retention after each cycle finds old rows through indexes, never by reading whole tables",
+          "[store][retention]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  auto statements = gigasync::store::retention_statements(90);
+  REQUIRE(statements.size() == 4);
+  for (const auto& sql : statements) {
+    SQLite::Statement plan(store->db(), "EXPLAIN QUERY PLAN " + sql);
+    std::string details;
+    while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
+    INFO(sql << "\n  plan: " << details);
+    CHECK(details.find("SCAN") == std::string::npos);
+    // The cutoff bounds the index range itself (not only a filter on rows the index found).
+    CHECK(details.find("<?)") != std::string::npos);
   }
 }
