@@ -235,9 +235,9 @@ class PullStage {
   // One page, in one short transaction on the staging tables.
   Result<PageOutcome> add_page(const std::vector<Integration>& objects);
 
-  // After the last page: indexes the stage by id and keeps the last copy of an object listed more
-  // than once. Returns the ids new to the base that were listed more than once (page drift; a
-  // known id listed twice is in add_page's duplicates already).
+  // After the last page: sorts what add_page appended into the stage keyed by id, keeping the last
+  // copy of an object listed more than once. Returns the ids new to the base that were listed more
+  // than once (page drift; a known id listed twice is in add_page's duplicates already).
   Result<std::vector<std::string>> finish_staging();
   Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
   Result<long long> base_count();                          // rows in the base (the mirror's size)

@@ -91,20 +91,7 @@ std::string now_iso8601() {
 }
 
 Store::Store(std::string path, std::unique_ptr<SQLite::Database> db) : path_(std::move(path)), db_(std::move(db)) {}
-Store::~Store() {
-  statements_.clear();
-  // SQLite's advice for every connection that wrote: refresh the planner's statistics where this
-  // connection's queries would benefit, bounded by analysis_limit (a few hundred rows per index,
-  // so it stays cheap at a million integrations). A read-only or busy database just skips it.
-  if (db_ && sqlite3_db_readonly(db_->getHandle(), "main") == 0) {
-    try {
-      db_->setBusyTimeout(200);  // never hold up an exit behind someone else's write
-      db_->exec("PRAGMA analysis_limit = 400");
-      db_->exec("PRAGMA optimize");
-    } catch (...) {  // statistics are an optimisation; closing goes on
-    }
-  }
-}
+Store::~Store() { statements_.clear(); }
 
 SQLite::Statement& Store::cached(const std::string& sql) {
   auto& slot = statements_[sql];

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -748,4 +749,26 @@ TEST_CASE("the retention after each cycle finds old rows through indexes, never 
     // The cutoff bounds the index range itself (not only a filter on rows the index found).
     CHECK(details.find("<?)") != std::string::npos);
   }
+}
+
+TEST_CASE("the self-check reads a snapshot: it sees a committed divergence while someone else holds the write lock",
+          "[store][self-check]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a"));
+  auto sh = shell(dir);
+  // An uncaptured write (as a bug would make), committed: the self-check must name it.
+  sh->exec("BEGIN; UPDATE gigasync_control SET applying = 1; UPDATE integrations SET city = 'Lost' WHERE id = 'a'; "
+           "UPDATE gigasync_control SET applying = 0; COMMIT;");
+  // Now a person's transaction holds the write lock and has not committed.
+  sh->exec("BEGIN IMMEDIATE; UPDATE integrations SET email = 'open@acme.example' WHERE id = 'a';");
+  const auto started = std::chrono::steady_clock::now();
+  auto d = store->divergences();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  sh->exec("ROLLBACK");
+  REQUIRE(d.ok());
+  CHECK(waited < std::chrono::seconds(2));  // a write transaction would wait the 30 s busy timeout
+  REQUIRE(d->size() == 1);
+  CHECK(d->front().integration_id == "a");
+  CHECK(d->front().fields == std::vector<std::string>{"city"});
 }
