@@ -119,6 +119,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
         return make_error(ExitCode::cant_create, "database " + path + " is read-only (check the file's and its folder's "
                                                  "permissions); only status, changes/conflicts list|show and verify read it");
       db->setBusyTimeout(30000);
+      // Page sizes, set before either file is written (they do not change an existing mirror):
+      // 16 KiB for a new mirror and 64 KiB for this connection's TEMP database (the pull's staging
+      // tables). A pull of 100,000 objects reads and writes each page of the stage and the mirror a
+      // few times; with 4 KiB pages that was 200,000 pread/pwrite calls, 0.3 s of CPU (issue 8).
+      db->exec("PRAGMA page_size = 16384");
+      db->exec("PRAGMA temp.page_size = 65536");
       db->exec("PRAGMA journal_mode = WAL");
       // FULL: every commit is on disk before the next step. The commit that freezes a body and marks
       // it in flight must survive a power cut, or a later edit could fold into a change whose key was

@@ -3,6 +3,8 @@
 // the lock. An edit a person makes between the two must not be overwritten.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <memory>
@@ -158,4 +160,54 @@ TEST_CASE("pull stage: an object listed twice is reported once and its last copy
   auto empty = (*again)->staged_count();
   REQUIRE(empty.ok());
   CHECK(empty.value() == 0);
+}
+
+TEST_CASE("pull stage: the bulk apply fires no trigger, and the connection's triggers work again after it",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a", "Stockholm"));
+  auto stage = PullStage::open(*store);
+  REQUIRE(stage.ok());
+  REQUIRE((*stage)->add_page({sample("a", "Malmö"), sample("n", "Lund")}).ok());
+  REQUIRE((*stage)->finish_staging().ok());
+  auto watermark = (*stage)->prepare_apply(false);
+  REQUIRE(watermark.ok());
+  std::vector<std::string> with_changes;
+  auto applied = apply(*store, **stage, watermark.value(), with_changes);
+  CHECK(applied.inserted == 1);
+  CHECK(applied.updated == 1);
+  auto& db = store->db();
+  CHECK(one(db, "SELECT count(*) FROM pending_changes") == "0");  // the pull's own writes are not edits
+  CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
+
+  // The same connection, after the apply: its triggers capture and refuse again.
+  db.exec("UPDATE integrations SET city = 'Visby' WHERE id = 'n'");
+  CHECK(one(db, "SELECT op || ' ' || json_extract(payload, '$.city') FROM pending_changes") == "update Visby");
+  CHECK_THROWS_WITH(db.exec("UPDATE integrations SET name = NULL WHERE id = 'a'"), Catch::Contains("name is required"));
+}
+
+TEST_CASE("store: a new mirror uses 16 KiB pages and the pull's TEMP tables 64 KiB; an existing mirror keeps its own",
+          "[store][pull]") {
+  TempDir dir;
+  {
+    auto store = open_store(dir);
+    CHECK(one(store->db(), "PRAGMA page_size") == "16384");
+    auto stage = PullStage::open(*store);
+    REQUIRE(stage.ok());
+    CHECK(one(store->db(), "PRAGMA temp.page_size") == "65536");
+  }
+  // A mirror made with 4 KiB pages (as before) is opened and written as it is.
+  const std::string old_path = dir.str("old.db");
+  {
+    SQLite::Database old(old_path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    ::chmod(old_path.c_str(), 0600);
+    old.exec("PRAGMA page_size = 4096");
+    old.exec("CREATE TABLE t (x)");
+  }
+  auto old = Store::open(old_path);
+  REQUIRE(old.ok());
+  CHECK(one((*old)->db(), "PRAGMA page_size") == "4096");
+  seed(**old, sample("a", "Kiruna"));
+  CHECK(one((*old)->db(), "SELECT city FROM integrations") == "Kiruna");
 }
