@@ -50,6 +50,8 @@ std::vector<std::string> units_for_build(const fs::path& dir) {
   for (const char* name : kUnits) {
     std::string text = read_file(source_dir() / "systemd" / name);
     REQUIRE((text.find("/usr/bin/gigasync") != std::string::npos || std::string(name).ends_with(".timer")));
+    INFO(name);
+    CHECK(text.find("\nDocumentation=man:gigasync(1)\n") != std::string::npos);  // systemctl help, status
     std::ofstream(dir / name) << replace_all(text, "/usr/bin/gigasync", gigasync_binary());
     out.push_back((dir / name).string());
   }
