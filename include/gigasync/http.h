@@ -98,6 +98,11 @@ struct Url {
 // host hard to read for a person and are never needed.
 Result<Url> parse_url(std::string_view text);
 
+// True for "localhost" (with or without the final dot), an IPv4 address in 127.0.0.0/8, and ::1
+// or an IPv4-mapped ::ffff:127.x.y.z (with or without brackets, with or without a zone). Takes a
+// host as Url::host spells it, or as a person wrote it in a listen address; case does not matter.
+bool is_loopback_host(std::string_view host);
+
 // Seconds from a Retry-After header (delta-seconds only); nullopt when absent or unparseable.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value);
 

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "gigasync/config.h"
+#include "gigasync/http.h"
 
 namespace gigasync {
 namespace {
@@ -140,32 +141,6 @@ Result<Secret> finish_token(std::string raw, const std::string& source) {
   return Secret{std::move(token)};
 }
 
-// The host of a normalized base URL ("http://user@[::1]:8080/v2/" -> "::1"), lower-case.
-std::string url_host(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return "";
-  std::string authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find('/'));
-  if (const auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
-  std::string host;
-  if (!authority.empty() && authority[0] == '[') {
-    host = authority.substr(1, authority.find(']') - 1);
-  } else {
-    host = authority.substr(0, authority.find(':'));
-  }
-  for (char& c : host) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return host;
-}
-
-bool loopback_address(const std::string& host) {
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
-  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-}
-
 }  // namespace
 
 int cycle_deadline_s(const Config& cfg) {
@@ -174,16 +149,19 @@ int cycle_deadline_s(const Config& cfg) {
 }
 
 bool is_loopback_url(const std::string& base_url) {
-  const std::string host = url_host(base_url);
-  return host == "localhost" || host == "localhost." || loopback_address(host);
+  auto url = http::parse_url(base_url);
+  return url && http::is_loopback_host(url->host);
 }
 
 Status check_transport_security(const Config& cfg) {
   const std::string& url = cfg.api.base_url;
-  if (url.rfind("http://", 0) != 0 || cfg.api.allow_insecure_http || is_loopback_url(url)) return ok_status();
   const bool from_env = env("GIGAPAY_BASE_URL").has_value();
   const std::string where = from_env ? "GIGAPAY_BASE_URL" : "api.base_url" + (cfg.source_path.empty() ? std::string()
                                                                                     : " in " + cfg.source_path);
+  // The reading the requests will use (libcurl's), so the host checked here is the host contacted.
+  auto parsed = http::parse_url(url);
+  if (!parsed) return make_error(ExitCode::config, where + ": " + parsed.error().message);
+  if (parsed->scheme != "http" || cfg.api.allow_insecure_http || http::is_loopback_host(parsed->host)) return ok_status();
   return make_error(ExitCode::config,
                     where + " is \"" + one_line(url) + "\": plain http:// to a host that is not loopback would send "
                     "the API token and the mirror's data over the network unencrypted; use https://, or set "

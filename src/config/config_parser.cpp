@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gigasync/config.h"
+#include "gigasync/http.h"
 
 namespace gigasync {
 namespace {
@@ -394,13 +395,13 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
     out.host = std::string(host.substr(1, host.size() - 2));
     in6_addr v6{};
     if (::inet_pton(AF_INET6, out.host.c_str(), &v6) != 1) return std::nullopt;
-    out.loopback = IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    out.loopback = http::is_loopback_host(out.host);
     return out;
   }
   out.host = host == "localhost" ? std::string("127.0.0.1") : std::string(host);
   in_addr v4{};
   if (::inet_pton(AF_INET, out.host.c_str(), &v4) != 1) return std::nullopt;
-  out.loopback = (ntohl(v4.s_addr) >> 24) == 127;
+  out.loopback = http::is_loopback_host(out.host);
   return out;
 }
 

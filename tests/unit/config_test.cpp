@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gigasync/config.h"
+#include "gigasync/http.h"
 
 namespace fs = std::filesystem;
 using gigasync::Config;
@@ -712,13 +713,15 @@ TEST_CASE("max_backoff_s, cycle_deadline_s and allow_insecure_http are read and 
 
 TEST_CASE("Loopback hosts are recognised, look-alikes are not", "[config]") {
   for (const char* url : {"http://127.0.0.1:8700/v2/", "http://127.1.2.3/", "http://localhost:80/", "http://LOCALHOST/",
-                          "http://[::1]:8080/v2/", "http://user@127.0.0.1:9/", "http://[::ffff:127.0.0.1]/"}) {
+                          "http://[::1]:8080/v2/", "http://[::ffff:127.0.0.1]/", "http://localhost./v2/",
+                          "http://127.1/", "http://0x7f.1/"}) {  // libcurl's reading: 127.0.0.1
     INFO(url);
     CHECK(gigasync::is_loopback_url(url));
   }
   for (const char* url : {"http://api.gigapay.se/v2/", "http://127.evil.example/", "http://localhost.evil.example/",
                           "http://10.0.0.1/", "http://[::2]/", "http://127.0.0.1.nip.io/", "http://128.0.0.1/",
-                          "http://127.0.0.1@api.gigapay.se/"}) {
+                          "http://127.0.0.1@api.gigapay.se/", "http://user@127.0.0.1:9/" /* credentials: refused */,
+                          "not a url", "http://[::1/"}) {
     INFO(url);
     CHECK_FALSE(gigasync::is_loopback_url(url));
   }
@@ -749,4 +752,30 @@ TEST_CASE("A plain http base_url to a host that is not loopback is refused unles
   REQUIRE_FALSE(from_env.ok());
   CHECK(from_env.error().code == ExitCode::config);
   CHECK(from_env.error().message.rfind("GIGAPAY_BASE_URL", 0) == 0);
+}
+
+TEST_CASE("A base_url libcurl would not take is refused when the config is read, naming where", "[config]") {
+  EnvGuard env;
+  TempDir dir;
+  // Credentials: the host would be hard to read for a person, and the token goes in a header anyway.
+  const std::string path = dir.write("gigasync.toml", "[api]\nbase_url = \"https://user:pw@api.gigapay.se/v2/\"\n");
+  auto refused = gigasync::load_config(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ExitCode::config);
+  INFO(refused.error().message);
+  CHECK(refused.error().message.rfind("api.base_url in " + path + ": invalid URL", 0) == 0);
+  CHECK(refused.error().message.find("credentials") != std::string::npos);
+}
+
+TEST_CASE("Loopback hosts as a listen address or a parsed URL spells them", "[config]") {
+  for (const char* host : {"127.0.0.1", "127.255.0.9", "localhost", "LocalHost.", "::1", "[::1]", "[::1%25lo]",
+                           "::ffff:127.0.0.2", "[0:0:0:0:0:0:0:1]"}) {
+    INFO(host);
+    CHECK(gigasync::http::is_loopback_host(host));
+  }
+  for (const char* host : {"", "0.0.0.0", "::", "[::]", "128.0.0.1", "10.0.0.1", "localhost.example", "::ffff:10.0.0.1",
+                           "127.0.0.1.nip.io", "[::2]"}) {
+    INFO(host);
+    CHECK_FALSE(gigasync::http::is_loopback_host(host));
+  }
 }
