@@ -241,7 +241,7 @@ class PullStage {
   Result<std::vector<std::string>> finish_staging();
   Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
   Result<long long> base_count();                          // rows in the base (the mirror's size)
-  Result<long long> staged_count();
+  Result<long long> staged_count();  // kept as rows are sorted in and unstaged: no scan
   // Staged objects in id order, `limit` at a time after `after_id` ("" for the first).
   Result<std::vector<Integration>> staged(const std::string& after_id, int limit, std::string& last_id);
   // Staged objects that are new to the base and have `hash` (a renamed object's content).
@@ -267,6 +267,8 @@ class PullStage {
   Store& store_;
   std::vector<bool> seen_;  // base rowids listed by this pass
   bool hash_index_ = false;  // temp.pull_stage_new_by_hash exists
+  long long incoming_rows_ = 0;  // rows appended to temp.pull_incoming since the last finish_staging
+  long long staged_rows_ = 0;    // rows in temp.pull_stage
 };
 
 // The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.

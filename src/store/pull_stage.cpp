@@ -151,6 +151,7 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
       stage.bind(14, known ? 0 : 1);
       stage.exec();
       out.staged++;
+      incoming_rows_++;
     }
     base.reset();
     txn.commit();
@@ -163,16 +164,19 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
 Result<std::vector<std::string>> PullStage::finish_staging() {
   try {
     auto& db = store_.db();
-    // In id order (one external sort); of an object listed twice, the last copy listed is kept.
-    int moved = db.exec(std::string("INSERT OR REPLACE INTO temp.pull_stage (") + kStagedCols +
-                        ", content_hash, is_new) SELECT " + kStagedCols +
-                        ", content_hash, is_new FROM temp.pull_incoming ORDER BY id, rowid");
+    // In id order (one external sort). Of an object listed twice the last copy listed comes first
+    // (rowid DESC) and is the one kept; so the stage holds fewer rows than were appended exactly
+    // when an id was listed twice, and no count of the stage is needed to know it.
+    staged_rows_ = db.exec(std::string("INSERT INTO temp.pull_stage (") + kStagedCols + ", content_hash, is_new) SELECT " +
+                           kStagedCols + ", content_hash, is_new FROM temp.pull_incoming WHERE true ORDER BY id, rowid "
+                           "DESC ON CONFLICT(id) DO NOTHING");
     std::vector<std::string> reported;
-    if (moved != db.execAndGet("SELECT count(*) FROM temp.pull_stage").getInt()) {
+    if (staged_rows_ != incoming_rows_) {
       SQLite::Statement twice(db, "SELECT id FROM temp.pull_incoming GROUP BY id HAVING count(*) > 1 AND max(is_new) = 1");
       while (twice.executeStep()) reported.push_back(twice.getColumn(0).getString());  // known ids: add_page said so
     }
     db.exec("DELETE FROM temp.pull_incoming");
+    incoming_rows_ = 0;
     return reported;
   } catch (const std::exception& e) {
     return db_error("sorting the staged integrations", e);
@@ -201,13 +205,7 @@ Result<long long> PullStage::base_count() {
   }
 }
 
-Result<long long> PullStage::staged_count() {
-  try {
-    return store_.db().execAndGet("SELECT count(*) FROM temp.pull_stage").getInt64();
-  } catch (const std::exception& e) {
-    return db_error("counting staged integrations", e);
-  }
-}
+Result<long long> PullStage::staged_count() { return staged_rows_; }
 
 Result<std::vector<Integration>> PullStage::staged(const std::string& after_id, int limit, std::string& last_id) {
   SQLite::Statement q(store_.db(), std::string("SELECT ") + kStagedCols +
@@ -253,7 +251,7 @@ Status PullStage::unstage(const std::string& id) {
   try {
     SQLite::Statement q(store_.db(), "DELETE FROM temp.pull_stage WHERE id = ?");
     q.bind(1, id);
-    q.exec();
+    staged_rows_ -= q.exec();
     return ok_status();
   } catch (const std::exception& e) {
     return db_error("unstaging " + id, e);
