@@ -6,6 +6,7 @@
 
 #include "gigasync/store.h"
 #include "store/db_error.h"
+#include "store/pull_queries.h"
 #include "store/rows.h"
 #include "store/schema.h"
 
@@ -116,7 +117,7 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Integration
   PageOutcome out;
   try {
     SQLite::Transaction txn(store_.db(), SQLite::TransactionBehavior::DEFERRED);
-    auto& base = store_.cached("SELECT rowid, content_hash FROM main.integration_base INDEXED BY integration_base_by_id_hash WHERE id = ?");
+    auto& base = store_.cached(store::kBaseLookup);
     auto& stage = store_.cached(std::string("INSERT INTO temp.pull_incoming (") + kStagedCols +
                                 ", content_hash, is_new) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& o : objects) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gigasync/store.h"
+#include "store/pull_queries.h"
 #include "support/process.h"
 #include "support/store_fixture.h"
 
@@ -210,4 +211,18 @@ TEST_CASE("store: a new mirror uses 16 KiB pages and the pull's TEMP tables 64 K
   CHECK(one((*old)->db(), "PRAGMA page_size") == "4096");
   seed(**old, sample("a", "Kiruna"));
   CHECK(one((*old)->db(), "SELECT city FROM integrations") == "Kiruna");
+}
+
+TEST_CASE("pull stage: the per-object base look-up reads the covering index only, also after PRAGMA optimize",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  for (int i = 0; i < 50; ++i) seed(*store, sample("id-" + std::to_string(i), "Kiruna"));
+  auto& db = store->db();
+  db.exec("ANALYZE");  // the statistics with which the planner had picked the primary key's index
+  SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + gigasync::store::kBaseLookup);
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
+  INFO(details);
+  CHECK(details.find("USING COVERING INDEX integration_base_by_id_hash (id=?)") != std::string::npos);
 }
