@@ -1,8 +1,6 @@
 // URLs read by libcurl's URL API (curl_url): the one parser for both the origin check and the
 // request, so the two can never read a URL differently.
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -88,18 +86,6 @@ Result<Url> parse_url(std::string_view text) {
   if (!whole) return bad("libcurl could not write it back");
   url.text = std::move(*whole);
   return url;
-}
-
-bool is_loopback_host(std::string_view text) {
-  std::string host = lower(std::string(text));
-  if (host == "localhost" || host == "localhost.") return true;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (auto zone = host.find('%'); zone != std::string::npos) host.erase(zone);
-  in_addr v4{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
-  return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
 }
 
 }  // namespace gigasync::http
