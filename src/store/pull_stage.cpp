@@ -2,6 +2,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <optional>
 #include <stdexcept>
 
 #include "gigasync/store.h"
@@ -22,10 +23,11 @@ using store::db_error;
 using store::bind_text;
 
 // Turns this connection's triggers off while it lives (other connections keep theirs). Inside a
-// Store::Txn every trigger on `integrations` is already a no-op (gigasync_control.applying = 1),
-// but SQLite still enters each trigger's program per row to find that out: 0.2 s per 100,000
-// rows written. Switching triggers off re-prepares this connection's statements (twice per
-// cycle), so it is used for the bulk statements only.
+// Store::Txn every trigger of gigasync's on `integrations` is a no-op (gigasync_control.applying
+// = 1), but SQLite still enters each trigger's program per row to find that out: 0.2 s per
+// 100,000 rows written. Switching triggers off re-prepares this connection's statements (twice
+// per cycle), so it is used for the bulk statements only, and only when no trigger of a person's
+// is on a table they write (only_own_triggers): a person's audit trigger must see pulled rows.
 class TriggersOff {
  public:
   explicit TriggersOff(SQLite::Database& db) : db_(db.getHandle()) {
@@ -40,6 +42,14 @@ class TriggersOff {
  private:
   sqlite3* db_;
 };
+
+// True when every trigger on the tables the bulk apply writes is one of gigasync's own.
+bool only_own_triggers(SQLite::Database& db) {
+  return db.execAndGet(std::string("SELECT count(*) FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                                   "('integrations', 'integration_base', 'integration_changes') AND name NOT IN ") +
+                       schema::kOwnTriggers)
+             .getInt() == 0;
+}
 
 // Staged rows are read as kCols, unknown_fields (column 11).
 constexpr const char* kStagedCols =
@@ -291,7 +301,8 @@ Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, std::int64_t 
   Applied out;
   try {
     auto& db = txn.db();
-    TriggersOff quiet(db);
+    std::optional<TriggersOff> quiet;
+    if (only_own_triggers(db)) quiet.emplace(db);
     // Changes queued since prepare_apply (an edit made while the pull ran): their objects are merged
     // one by one, and the history prepared for them is dropped. Settled changes never become active
     // again (a retried change is a new row), so rows past the watermark are all that can be new.

@@ -13,6 +13,7 @@
 
 #include "gigasync/store.h"
 #include "store/pull_queries.h"
+#include "store/schema.h"
 #include "support/process.h"
 #include "support/store_fixture.h"
 
@@ -180,6 +181,11 @@ TEST_CASE("pull stage: the bulk apply fires no trigger, and the connection's tri
   CHECK(applied.updated == 1);
   auto& db = store->db();
   CHECK(one(db, "SELECT count(*) FROM pending_changes") == "0");  // the pull's own writes are not edits
+  // Every trigger a new mirror has is listed as gigasync's own, so the fast path (triggers off) is
+  // the one taken unless a person adds a trigger.
+  CHECK(one(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name NOT IN ") +
+                    gigasync::schema::kOwnTriggers) == "0");
+  CHECK(one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == "6");
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
 
   // The same connection, after the apply: its triggers capture and refuse again.
@@ -225,4 +231,31 @@ TEST_CASE("pull stage: the per-object base look-up reads the covering index only
   while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
   INFO(details);
   CHECK(details.find("USING COVERING INDEX integration_base_by_id_hash (id=?)") != std::string::npos);
+}
+
+TEST_CASE("pull stage: a trigger of a person's on the mirror fires for pulled rows (the bulk apply keeps triggers on)",
+          "[store][pull]") {
+  TempDir dir;
+  auto store = open_store(dir);
+  seed(*store, sample("a", "Stockholm"));
+  {
+    SQLite::Database shell(dir.str("mirror.db"), SQLite::OPEN_READWRITE);
+    shell.exec("CREATE TABLE my_audit (id TEXT, city TEXT)");
+    shell.exec("CREATE TRIGGER my_audit_insert AFTER INSERT ON integrations BEGIN "
+               "INSERT INTO my_audit VALUES (NEW.id, NEW.city); END");
+    shell.exec("CREATE TRIGGER my_audit_update AFTER UPDATE ON integrations BEGIN "
+               "INSERT INTO my_audit VALUES (NEW.id, NEW.city); END");
+  }
+  auto stage = PullStage::open(*store);
+  REQUIRE(stage.ok());
+  REQUIRE((*stage)->add_page({sample("a", "Malmö"), sample("n", "Lund")}).ok());
+  REQUIRE((*stage)->finish_staging().ok());
+  auto watermark = (*stage)->prepare_apply(false);
+  REQUIRE(watermark.ok());
+  std::vector<std::string> with_changes;
+  apply(*store, **stage, watermark.value(), with_changes);
+  auto& db = store->db();
+  CHECK(one(db, "SELECT group_concat(id || '=' || city, ',') FROM (SELECT * FROM my_audit ORDER BY id)") ==
+        "a=Malmö,n=Lund");
+  CHECK(one(db, "SELECT count(*) FROM pending_changes") == "0");  // gigasync's own triggers stay quiet
 }
