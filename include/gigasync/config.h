@@ -126,11 +126,8 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text);
 // (720 s with the defaults: four times the longest one request may take with its retries).
 int cycle_deadline_s(const Config& cfg);
 
-// True when the host of `base_url` is loopback: localhost, 127.0.0.0/8 or ::1 (also as an
-// IPv4-mapped ::ffff:127.x.y.z).
-bool is_loopback_url(const std::string& base_url);
-
-// Refuses (ExitCode::config) a plain http:// base_url whose host is not loopback unless
+// Refuses (ExitCode::config) a base_url that libcurl's URL parser (http::parse_url, the reading the
+// requests use) refuses, and a plain http:// one whose host is not loopback unless
 // api.allow_insecure_http is set: the token would cross the network in clear text.
 Status check_transport_security(const Config& cfg);
 

@@ -148,11 +148,6 @@ int cycle_deadline_s(const Config& cfg) {
   return 4 * cfg.api.timeout_s * (cfg.api.max_retries + 1);
 }
 
-bool is_loopback_url(const std::string& base_url) {
-  auto url = http::parse_url(base_url);
-  return url && http::is_loopback_host(url->host);
-}
-
 Status check_transport_security(const Config& cfg) {
   const std::string& url = cfg.api.base_url;
   const bool from_env = env("GIGAPAY_BASE_URL").has_value();
