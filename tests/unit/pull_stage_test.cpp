@@ -51,6 +51,21 @@ PullStage::Applied apply(Store& store, PullStage& stage, std::int64_t watermark,
   return applied.value();
 }
 
+// A whole pull of one page through the stage (stage, sort, prepare, apply, commit), as pull() does
+// when no object has a local change.
+PullStage::Applied pull_page(Store& store, const std::vector<Integration>& page) {
+  auto stage = PullStage::open(store);
+  REQUIRE(stage.ok());
+  REQUIRE((*stage)->add_page(page).ok());
+  REQUIRE((*stage)->finish_staging().ok());
+  auto watermark = (*stage)->prepare_apply(false);
+  REQUIRE(watermark.ok());
+  std::vector<std::string> with_changes;
+  auto applied = apply(store, **stage, watermark.value(), with_changes);
+  CHECK(with_changes.empty());
+  return applied;
+}
+
 std::string one(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement q(db, sql);
   REQUIRE(q.executeStep());
@@ -169,14 +184,7 @@ TEST_CASE("pull stage: the bulk apply fires no trigger, and the connection's tri
   TempDir dir;
   auto store = open_store(dir);
   seed(*store, sample("a", "Stockholm"));
-  auto stage = PullStage::open(*store);
-  REQUIRE(stage.ok());
-  REQUIRE((*stage)->add_page({sample("a", "Malmö"), sample("n", "Lund")}).ok());
-  REQUIRE((*stage)->finish_staging().ok());
-  auto watermark = (*stage)->prepare_apply(false);
-  REQUIRE(watermark.ok());
-  std::vector<std::string> with_changes;
-  auto applied = apply(*store, **stage, watermark.value(), with_changes);
+  auto applied = pull_page(*store, {sample("a", "Malmö"), sample("n", "Lund")});
   CHECK(applied.inserted == 1);
   CHECK(applied.updated == 1);
   auto& db = store->db();
@@ -246,14 +254,7 @@ TEST_CASE("pull stage: a trigger of a person's on the mirror fires for pulled ro
     shell.exec("CREATE TRIGGER my_audit_update AFTER UPDATE ON integrations BEGIN "
                "INSERT INTO my_audit VALUES (NEW.id, NEW.city); END");
   }
-  auto stage = PullStage::open(*store);
-  REQUIRE(stage.ok());
-  REQUIRE((*stage)->add_page({sample("a", "Malmö"), sample("n", "Lund")}).ok());
-  REQUIRE((*stage)->finish_staging().ok());
-  auto watermark = (*stage)->prepare_apply(false);
-  REQUIRE(watermark.ok());
-  std::vector<std::string> with_changes;
-  apply(*store, **stage, watermark.value(), with_changes);
+  pull_page(*store, {sample("a", "Malmö"), sample("n", "Lund")});
   auto& db = store->db();
   CHECK(one(db, "SELECT group_concat(id || '=' || city, ',') FROM (SELECT * FROM my_audit ORDER BY id)") ==
         "a=Malmö,n=Lund");
