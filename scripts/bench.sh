@@ -13,15 +13,19 @@
 #   pull N       initial pull of N integrations, beside plain curl fetching the same pages at
 #                the same concurrency (4); then a no-op resync of the same N
 #   writer N [K] a loop of one-row UPDATEs (every ~50 ms) while `gigasync sync` applies a cycle
-#                in which K of N objects changed (run with K = N/10 and K = N); N = 100000 when
-#                selected, else the smallest N
+#                in which K of N objects changed (run with K = N/10 and K = N), and while it makes
+#                the initial pull of N (K = initial: the UPDATE finds no row, but waits for the
+#                lock all the same); N = 100000 when selected, else the smallest N
+#   reference N  the initial pull of N (the writer's N) from a sandbox as slow as the server the
+#                issue measured (an independent Django REST Framework server: curl read its
+#                100,000 integrations in 15.5 s, 62 ms a page at concurrency 4), beside curl
 #   latency      10,000 integrations, 20 ms per request: concurrency 1 against 4
 #   push         1,000 local updates pushed with 20 ms per request at concurrency 4
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 src_bin=${GIGASYNC_BIN:-$repo/build/gigasync}
-readonly page_size=100 concurrency=4 latency_ms=20 push_n=1000 latency_n=10000
+readonly page_size=100 concurrency=4 latency_ms=20 push_n=1000 latency_n=10000 reference_ms=62
 
 if (($# == 0)); then set -- 10000 100000; fi
 sizes=()
@@ -214,9 +218,17 @@ scenario_pull() {
 scenario_writer() {
   local n=$1 k=${2:-$1}
   local name=writer${n}_$k
-  note "== a one-row UPDATE every ~50 ms while a pull of $(commas "$n") applies $(commas "$k") changes"
+  if [[ $k == initial ]]; then
+    note "== a one-row UPDATE every ~50 ms while the initial pull of $(commas "$n") runs"
+  else
+    note "== a one-row UPDATE every ~50 ms while a pull of $(commas "$n") applies $(commas "$k") changes"
+  fi
   start_sandbox "$name" --seed "$n"
   write_config "$name"
+  if [[ $k == initial ]]; then
+    scenario_writer_measure "$n" "$k" "$name" "the initial pull of $(commas "$n")"
+    return
+  fi
   if [[ -n ${pull_db[$n]:-} ]]; then
     sqlite3 "${pull_db[$n]}" ".backup '$dir/$name.db'"
   else
@@ -233,12 +245,25 @@ scenario_writer() {
   t1=$(date +%s.%N)
   rm -f "$dir/$name.put"
   note "  changed $changed of $n objects ($k asked) on the sandbox in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s"
+  scenario_writer_measure "$n" "$k" "$name" "a pull of $(commas "$n"), $(commas "$k") changed"
+}
 
+# scenario_writer_measure N K NAME WHAT: the writer loop against `gigasync sync` of NAME, then the
+# rows. Before the initial pull the mirror has no row: the UPDATE then targets an id that is not
+# there, which still waits for the write lock like any other.
+scenario_writer_measure() {
+  local n=$1 k=$2 name=$3 what=$4
   # The writer: one sqlite3 process with a 30 s busy timeout (a long-lived connection, as an
   # application has), fed one statement every ~50 ms; each UPDATE is timed inside SQLite, from
   # just before to just after it (the wait for the write lock included), in ms.
   local target now="SELECT printf('%.1f', (julianday('now') - 2440587.5) * 86400000.0);"
-  target=$(sqlite3 "$dir/$name.db" "SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1")
+  if [[ $k == initial ]]; then
+    target=no-such-integration
+    # The writer needs the table: a push-only cycle creates the mirror's schema and pulls nothing.
+    "$gs" sync --push-only -c "$dir/$name.toml" 2>>"$dir/$name.stderr"
+  else
+    target=$(sqlite3 "$dir/$name.db" "SELECT id FROM integrations WHERE type = 3 ORDER BY id LIMIT 1")
+  fi
   local update="UPDATE integrations SET city = city WHERE id = '${target//\'/\'\'}';"
   (sync_gs "$name"; echo "$t_wall $t_cpu $t_rss $t_rc" >"$dir/$name.sync") &
   local sync_pid=$!
@@ -266,7 +291,7 @@ scenario_writer() {
     i = int(NR * 0.99); if (i < NR * 0.99) i++  # nearest rank
     printf "%.0f %.0f %.0f\n", v[NR], v[i], v[int((NR + 1) / 2)] }')
   local label
-  label="Writer during a pull of $(commas "$n"), $(commas "$k") changed"
+  label="Writer during $what"
   row "$label" "UPDATE wait, max" "$max ms" "target 250 ms" "$(ratio "$max" 250)" "≤ 250 ms"
   row "$label" "UPDATE wait, p99" "$p99 ms" "target 250 ms" "$(ratio "$p99" 250)" "≤ 250 ms"
   note "  $samples UPDATEs (median $median ms), $errors failed; the pull: $(fmt "$s_wall") s wall, $(fmt "$s_cpu") s CPU," \
@@ -290,6 +315,21 @@ scenario_latency() {
   row "$label" "wall, concurrency 1" "$(fmt "$w1") s" "ideal $(fmt "$(awk -v p="$pages" -v l="$latency_ms" 'BEGIN { print p * l / 1000 }')") s" \
     "$(ratio "$w1" "$(awk -v p="$pages" -v l="$latency_ms" 'BEGIN { print p * l / 1000 }')")" "–"
   row "$label" "wall, concurrency $concurrency" "$(fmt "$w4") s" "concurrency 1 $(fmt "$w1") s" "$(ratio "$w1" "$w4") faster" "≥ 3× faster"
+}
+
+# --- scenario: the initial pull from a server as slow as the issue's reference ----------------
+scenario_reference() {
+  local n=$1 name=reference$1
+  note "== initial pull of $(commas "$n") from a sandbox answering in $reference_ms ms a request (the issue's server)"
+  start_sandbox "$name" --seed "$n" --latency-ms "$reference_ms"
+  write_config "$name"
+  curl_pages "$n" "$name"
+  sync_gs "$name"
+  local label="Initial pull, $(commas "$n"), $reference_ms ms a page"
+  row "$label" "wall" "$(fmt "$t_wall") s" "curl $(fmt "$c_wall") s" "$(ratio "$t_wall" "$c_wall")" "≤ 1.2× curl"
+  row "$label" "CPU (user+sys)" "$(fmt "$t_cpu") s" "curl $(fmt "$c_cpu") s" "$(ratio "$t_cpu" "$c_cpu")" \
+    "≤ $(fmt "$(awk -v n="$n" 'BEGIN { print 1.3 * n / 100000 }')") s"
+  stop_sandbox
 }
 
 scenario_push() {  # reuses the concurrency-4 mirror and the sandbox of scenario_latency
@@ -325,6 +365,8 @@ note "gigasync benchmark: $("$gs" --version 2>&1 | head -n 1), $(nproc) cores, l
 for n in "${sizes_sorted[@]}"; do scenario_pull "$n"; done
 scenario_writer "$writer_n" "$((writer_n / 10))"
 scenario_writer "$writer_n"
+scenario_writer "$writer_n" initial
+scenario_reference "$writer_n"
 scenario_latency
 scenario_push
 
