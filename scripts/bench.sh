@@ -325,7 +325,8 @@ scenario_reference() {
   write_config "$name"
   curl_pages "$n" "$name"
   sync_gs "$name"
-  local label="Initial pull, $(commas "$n"), $reference_ms ms a page"
+  local label
+  label="Initial pull, $(commas "$n"), $reference_ms ms a page"
   row "$label" "wall" "$(fmt "$t_wall") s" "curl $(fmt "$c_wall") s" "$(ratio "$t_wall" "$c_wall")" "≤ 1.2× curl"
   row "$label" "CPU (user+sys)" "$(fmt "$t_cpu") s" "curl $(fmt "$c_cpu") s" "$(ratio "$t_cpu" "$c_cpu")" \
     "≤ $(fmt "$(awk -v n="$n" 'BEGIN { print 1.3 * n / 100000 }')") s"
