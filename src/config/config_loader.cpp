@@ -1,5 +1,4 @@
 // Finding and reading the config file, the environment overrides, and the API token.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
