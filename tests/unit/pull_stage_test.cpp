@@ -170,6 +170,12 @@ TEST_CASE("pull stage: an object listed twice is reported once and its last copy
   REQUIRE(one_known.ok());
   REQUIRE(one_known->has_value());
   CHECK((*one_known)->city == "Kiruna");
+  // The count is kept, not scanned: unstaging (a rename) lowers it, unstaging what is not staged does not.
+  REQUIRE((*stage)->unstage("new").ok());
+  REQUIRE((*stage)->unstage("never-listed").ok());
+  auto after_unstage = (*stage)->staged_count();
+  REQUIRE(after_unstage.ok());
+  CHECK(after_unstage.value() == 1);
   // A second pull on the same connection starts from an empty stage.
   auto again = PullStage::open(*store);
   REQUIRE(again.ok());
@@ -179,7 +185,7 @@ TEST_CASE("pull stage: an object listed twice is reported once and its last copy
   CHECK(empty.value() == 0);
 }
 
-TEST_CASE("pull stage: the bulk apply fires no trigger, and the connection's triggers work again after it",
+TEST_CASE("pull stage: the bulk apply (triggers off while it runs) leaves the connection's triggers working",
           "[store][pull]") {
   TempDir dir;
   auto store = open_store(dir);
