@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (issue 8, point 7): seeds `gigasync sandbox` on loopback and prints, each figure
 # beside its reference and their ratio, then a markdown table for the README. Asserts nothing;
-# not part of CI. Needs curl, jq, sqlite3 and GNU time (/usr/bin/time).
+# not part of CI. Needs curl, jq, sqlite3, GNU time (/usr/bin/time) and Debian's /usr/bin/python3
+# with python3-requests (the Python peer, scripts/bench_peer.py).
 #
 # Usage: scripts/bench.sh [N ...]      sizes of the initial pull / no-op resync scenarios
 #                                      (default: 10000 100000; 1000000 only when asked: minutes)
@@ -11,7 +12,9 @@
 #
 # Scenarios (one function each):
 #   pull N       initial pull of N integrations, beside plain curl fetching the same pages at
-#                the same concurrency (4); then a no-op resync of the same N
+#                the same concurrency (4) and beside the Python peer (scripts/bench_peer.py:
+#                requests + json + sqlite3, 4 threads, one transaction) loading them into a table
+#                of its own; then a no-op resync of the same N
 #   writer N [K] a loop of one-row UPDATEs (every ~50 ms) while `gigasync sync` applies a cycle
 #                in which K of N objects changed (run with K = N/10 and K = N), and while it makes
 #                the initial pull of N (K = initial: the UPDATE finds no row, but waits for the
@@ -19,6 +22,7 @@
 #   reference N  the initial pull of N (the writer's N) from a sandbox as slow as the server the
 #                issue measured (an independent Django REST Framework server: curl read its
 #                100,000 integrations in 15.5 s, 62 ms a page at concurrency 4), beside curl
+#                and the Python peer
 #   latency      10,000 integrations, 20 ms per request: concurrency 1 against 4
 #   push         1,000 local updates pushed with 20 ms per request at concurrency 4
 set -euo pipefail
@@ -26,6 +30,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 src_bin=${GIGASYNC_BIN:-$repo/build/gigasync}
 readonly page_size=100 concurrency=4 latency_ms=20 push_n=1000 latency_n=10000 reference_ms=62
+readonly python=/usr/bin/python3  # Debian's, where python3-requests is (not a pyenv or venv one)
 
 if (($# == 0)); then set -- 10000 100000; fi
 sizes=()
@@ -37,6 +42,8 @@ for tool in curl jq sqlite3 awk; do
   command -v "$tool" >/dev/null || { echo "bench.sh: needs $tool" >&2; exit 69; }
 done
 [[ -x /usr/bin/time ]] || { echo "bench.sh: needs GNU time at /usr/bin/time" >&2; exit 69; }
+"$python" -c 'import requests' 2>/dev/null ||
+  { echo "bench.sh: needs $python with requests (python3-requests; scripts/install-deps.sh)" >&2; exit 69; }
 [[ -x $src_bin ]] || { echo "bench.sh: no gigasync binary at $src_bin (set GIGASYNC_BIN)" >&2; exit 69; }
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/gigasync-bench.XXXXXX")
@@ -55,6 +62,7 @@ trap 'exit 130' INT TERM
 
 cp "$src_bin" "$dir/gigasync"
 gs=$dir/gigasync
+cp "$repo/scripts/bench_peer.py" "$dir/bench_peer.py"
 # The token: generated, in 0600 files only (never on a command line).
 umask 077
 printf 'bench-%s-%s\n' "$RANDOM$RANDOM" "$$" >"$dir/token"
@@ -167,6 +175,27 @@ curl_pages() {
   c_wall=$t_wall c_cpu=$t_cpu
 }
 
+# peer_pages N NAME: the Python peer (scripts/bench_peer.py) reading the same N/100 pages with 4
+# threads and inserting the N objects into $dir/NAME.peer.db, a table of its own, in one
+# transaction. Checks that the table has N rows. Sets y_wall, y_cpu, y_rss.
+peer_pages() {
+  local n=$1 name=$2 loaded
+  rm -f "$dir/$name.peer.db"
+  timed "$dir/$name.peer.time" "$python" "$dir/bench_peer.py" "$sb_url" "$dir/token" "$dir/$name.peer.db" \
+    >"$dir/$name.peer.out" 2>"$dir/$name.peer.stderr"
+  ((t_rc == 0)) || note "  !! Python peer exited $t_rc: $(tail -n 1 "$dir/$name.peer.stderr")"
+  loaded=$(sqlite3 "$dir/$name.peer.db" "SELECT count(*) FROM integrations" 2>/dev/null || echo 0)
+  ((loaded == n)) || note "  !! Python peer: $loaded rows in its table, expected $n"
+  y_wall=$t_wall y_cpu=$t_cpu y_rss=$t_rss
+}
+
+# peer_row LABEL CPU: gigasync's CPU (user+sys) against the Python peer's, and a note of the
+# peer's wall and peak RSS.
+peer_row() {
+  row "$1" "CPU (user+sys)" "$(fmt "$2") s" "Python peer $(fmt "$y_cpu") s" "$(ratio "$2" "$y_cpu")" "≤ 0.25× Python"
+  note "  (Python peer: wall $(fmt "$y_wall") s, CPU $(fmt "$y_cpu") s, peak RSS $(mb "$y_rss") MB)"
+}
+
 rss_ref=""  # peak RSS of the smallest initial pull: the reference for the others
 declare -A pull_db=()
 
@@ -177,6 +206,7 @@ scenario_pull() {
   start_sandbox "$name" --seed "$n"
   write_config "$name"
   curl_pages "$n" "$name"
+  peer_pages "$n" "$name"
   sync_gs "$name"
   local p_wall=$t_wall p_cpu=$t_cpu p_rss=$t_rss
   local inserted
@@ -188,6 +218,7 @@ scenario_pull() {
   row "$label" "wall" "$(fmt "$p_wall") s" "curl $(fmt "$c_wall") s" "$(ratio "$p_wall" "$c_wall")" "≤ 1.2× curl"
   row "$label" "CPU (user+sys)" "$(fmt "$p_cpu") s" "curl $(fmt "$c_cpu") s" "$(ratio "$p_cpu" "$c_cpu")" \
     "≤ $(fmt "$(awk -v n="$n" 'BEGIN { print 1.3 * n / 100000 }')") s (1.3 s per 100k)"
+  peer_row "$label" "$p_cpu"
   row "$label" "objects/s" "$(commas "$(awk -v n="$n" -v w="$p_wall" 'BEGIN { printf "%d", n / w }')")" \
     "curl $(commas "$(awk -v n="$n" -v w="$c_wall" 'BEGIN { printf "%d", n / w }')")" \
     "$(ratio "$c_wall" "$p_wall")" "≥ 0.83× curl"
@@ -324,12 +355,14 @@ scenario_reference() {
   start_sandbox "$name" --seed "$n" --latency-ms "$reference_ms"
   write_config "$name"
   curl_pages "$n" "$name"
+  peer_pages "$n" "$name"
   sync_gs "$name"
   local label
   label="Initial pull, $(commas "$n"), $reference_ms ms a page"
   row "$label" "wall" "$(fmt "$t_wall") s" "curl $(fmt "$c_wall") s" "$(ratio "$t_wall" "$c_wall")" "≤ 1.2× curl"
   row "$label" "CPU (user+sys)" "$(fmt "$t_cpu") s" "curl $(fmt "$c_cpu") s" "$(ratio "$t_cpu" "$c_cpu")" \
     "≤ $(fmt "$(awk -v n="$n" 'BEGIN { print 1.3 * n / 100000 }')") s"
+  peer_row "$label" "$t_cpu"
   stop_sandbox
 }
 
