@@ -10,10 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "gigasync/config.h"
 #include "gigasync/error.h"
 #include "gigasync/http.h"
 #include "gigasync/json.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(http);
 
 namespace gigasync {
 
@@ -27,7 +28,6 @@ struct ApiSettings {
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_cap{30000};
 };
-ApiSettings api_settings_from(const Config& cfg);
 
 struct ApiReply {
   long status = 0;

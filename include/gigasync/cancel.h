@@ -2,6 +2,9 @@
 // A process-wide stop request (set by SIGTERM/SIGINT handlers), checked by retry loops and sleeps.
 #include <atomic>
 
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
 namespace gigasync {
 
 // The flag itself; signal handlers may store to it (lock-free atomic).

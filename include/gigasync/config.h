@@ -5,12 +5,16 @@
 #include <string_view>
 #include <vector>
 
+#include "gigasync/api_client.h"
 #include "gigasync/error.h"
+#include "gigasync/http.h"
+#include "gigasync/log.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(config);
 
 namespace gigasync {
 
 enum class ConflictPolicy { manual, remote_wins, local_wins };
-enum class LogFormat { text, json };
 
 struct ApiConfig {
   std::string base_url = "https://api.gigapay.se/v2/";  // always ends with '/'
@@ -50,12 +54,6 @@ struct SyncConfig {
   bool operator==(const SyncConfig&) const = default;
 };
 
-struct LogConfig {
-  std::string level = "info";  // trace|debug|info|warn|error|critical|off
-  LogFormat format = LogFormat::text;
-  bool operator==(const LogConfig&) const = default;
-};
-
 struct MetricsConfig {
   std::string file;  // Prometheus textfile; empty = off
   // Daemon: "HOST:PORT" (IPv6 as "[::1]:9464") where /metrics and /healthz are served over HTTP;
@@ -84,11 +82,6 @@ struct Config {
   bool operator==(const Config&) const = default;
 };
 
-// The token is kept apart from Config so that printing a Config can never print it.
-struct Secret {
-  std::string value;
-};
-
 // Parses TOML text. `origin` names the file in messages ("FILE:LINE: ...").
 // Unknown keys, wrong types and out-of-range values are errors (ExitCode::config).
 Result<Config> parse_config(const std::string& text, const std::string& origin);
@@ -107,6 +100,9 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path);
 Result<Secret> load_token(Config& cfg);
 
 const char* to_string(ConflictPolicy p);
+
+// The API client's settings from the [api] section.
+ApiSettings api_settings_from(const Config& cfg);
 
 // metrics.listen, taken apart: an IP address (IPv4 dotted quad, IPv6 without its brackets; the
 // name "localhost" becomes 127.0.0.1) and a port from 1 to 65535.

@@ -15,6 +15,8 @@
 #include "gigasync/api_client.h"
 #include "gigasync/config.h"
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(daemon);
 
 namespace gigasync::daemon {
 

@@ -4,6 +4,9 @@
 #include <utility>
 #include <variant>
 
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
 namespace gigasync {
 
 // The contract's exit codes (sysexits.h).

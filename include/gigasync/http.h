@@ -11,6 +11,17 @@
 #include <vector>
 
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(http);
+
+namespace gigasync {
+
+// The API token. Kept apart from Config so that printing a Config can never print it.
+struct Secret {
+  std::string value;
+};
+
+}  // namespace gigasync
 
 namespace gigasync::http {
 

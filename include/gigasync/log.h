@@ -3,9 +3,20 @@
 // Every message passes through a redactor that replaces registered secrets with "[redacted]".
 #include <string>
 
-#include "gigasync/config.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
 
 namespace gigasync {
+
+enum class LogFormat { text, json };
+
+// [log]: the level and the line format.
+struct LogConfig {
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
+  LogFormat format = LogFormat::text;
+  bool operator==(const LogConfig&) const = default;
+};
 
 // Configures the default logger. Safe to call again (SIGHUP reload).
 void setup_logging(const LogConfig& cfg);

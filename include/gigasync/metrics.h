@@ -5,6 +5,8 @@
 #include "gigasync/config.h"
 #include "gigasync/store.h"
 #include "gigasync/sync.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(ops);
 
 namespace gigasync {
 

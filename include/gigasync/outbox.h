@@ -10,22 +10,9 @@
 // remote version read in the same cycle was merged in), so the newest local value always wins, an
 // undone edit sends nothing, and a PUT never carries a stale field.
 //
-// | move      | from                               | to                 | when                                        |
-// |-----------|------------------------------------|--------------------|---------------------------------------------|
-// | capture   | (new)                              | pending            | trigger: a local INSERT/UPDATE/DELETE       |
-// | supersede | failed                             | superseded         | trigger: the row was edited again           |
-// | claim     | pending                            | in_flight          | push: body frozen (once), attempts + 1      |
-// | close     | pending, in_flight, failed         | done               | nothing left to send / the API has it       |
-// | settle    | in_flight                          | done               | push: 2XX (or 404 to a DELETE)              |
-// | fail      | in_flight                          | failed             | push: 4XX, or a 2XX whose body is unreadable|
-// | unsettle  | in_flight                          | pending            | push: no answer after the retries (the same |
-// |           |                                    |                    | body and key are sent again later)          |
-// | hold      | pending, in_flight                 | conflict           | an open conflict on the integration         |
-// | release   | conflict                           | pending            | the last open conflict was resolved         |
-// | abandon   | sent (any active state)            | superseded+requeue | its frozen body may no longer be sent       |
-// | retry     | failed                             | superseded+requeue | `changes retry` (the new change replaces it)|
-// | discard   | pending (never sent), failed, held | discarded          | `changes discard`                           |
-// | drop      | pending, held (carrying a field)   | superseded         | the API's value of a conflict field was kept|
+// The states and every move between them, the triggers' moves included, are one table: kMoves in
+// include/gigasync/change.h. Outbox::move is the only code that writes a state, and it checks each
+// move against that table; the capture triggers build their SQL from the same rows.
 // "requeue" folds the fields into the integration's unsent change, or makes one (a new key).
 // A body, once frozen, is never changed: the Idempotency-Key always goes with the same request.
 #include <optional>
@@ -34,6 +21,8 @@
 
 #include "gigasync/error.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(outbox);
 
 namespace gigasync {
 
@@ -78,6 +67,9 @@ class Outbox {
   Status discard(long long change_id);
 
  private:
+  // The one place a change's state is written: checks the move against kMoves (change.h), sets
+  // the state it leads to and `why` as last_error. Error(software) for a move the table forbids.
+  Status move(Change c, Move m, std::string why);
   Status abandon(Change c, const std::string& why);
   Result<std::optional<Claim>> freeze(Change c, const std::string& remote_id);
   Store::Txn& txn_;

@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite mirror: schema and migrations, the mirror and its base, the outbox, conflicts,
 // run records and history. SQLiteCpp exceptions stop at this module's edge and become Errors.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -9,14 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "gigasync/change.h"
 #include "gigasync/error.h"
 #include "gigasync/integration.h"
+#include "gigasync/record.h"
+#include "gigasync/resource.h"
+#include "gigasync/timestamp.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(store);
 
 namespace SQLite { class Database; class Statement; }
 
 namespace gigasync {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // `integrations` is what people see and edit; `integration_base` is the last version both sides
 // agreed on (the base of the three-way comparison). gigasync's own writes go to both.
@@ -38,33 +45,6 @@ struct HistoryEntry {
   std::string op;      // insert | update | delete
   std::string field;   // "" for whole-row inserts/deletes
   std::optional<std::string> old_value, new_value;
-};
-
-// What a change asks of the API, and where it is in its life (see outbox.h for the moves).
-enum class ChangeOp { create, update, replace, remove };  // remove is "delete" in SQL
-// Active: pending, in_flight, failed, conflict. Settled: done (the API took it, or already had its
-// values), superseded (a newer change, a local deletion or a conflict resolution made it moot; it
-// was not applied as it stood), discarded (`changes discard`: never applied).
-enum class ChangeState { pending, in_flight, done, failed, conflict, superseded, discarded };
-inline bool settled(ChangeState s) {
-  return s == ChangeState::done || s == ChangeState::superseded || s == ChangeState::discarded;
-}
-std::string_view to_string(ChangeOp op);     // create | update | replace | delete
-std::string_view to_string(ChangeState s);   // pending | in_flight | done | failed | conflict | superseded | discarded
-std::optional<ChangeOp> change_op_from(std::string_view text);
-std::optional<ChangeState> change_state_from(std::string_view text);
-
-struct Change {  // one outbox row
-  long long id = 0;
-  std::string integration_id;  // the id the API knows the integration by (before a local rename is pushed)
-  ChangeOp op = ChangeOp::update;
-  ChangeState state = ChangeState::pending;
-  std::string payload = "{}";  // the fields the user changed, with their values when captured
-  std::string base = "{}";     // the row before the change (for `changes show`)
-  std::string idempotency_key, last_error, created_at, updated_at;
-  std::optional<std::string> sent_body;  // frozen before the first send; never changed afterwards
-  long long attempts = 0;
-  bool sent() const { return sent_body.has_value(); }
 };
 
 // A difference between the mirror and its base that no active change explains.
@@ -171,9 +151,10 @@ class Store {
     Status follow_rename(const std::string& from, const std::string& to, bool mirror_too);
     // Undoes a local rename that is not pushed: the mirror row takes the remote id again.
     Status undo_rename(const std::string& remote_id);
-    SQLite::Database& db();
-
    private:
+    friend class PullStage;
+    friend struct StoreInternals;
+    SQLite::Database& db();
     Store& store_;
     bool open_ = false;
   };
@@ -196,6 +177,12 @@ class Store {
   // Errors: usage when `file` exists; cant_create when it can not be written.
   Status backup_to(const std::string& file);
 
+  // `gigasync check`: Ok when a write transaction can be started (and is rolled back at once);
+  // Error(cant_create) naming the file otherwise.
+  Status check_writable();
+  // `gigasync demo`: up to `limit` ids of custom (type 3) integrations, by name.
+  Result<std::vector<std::string>> custom_integration_ids(int limit);
+
   // Operator state (gigasync_state): "" when the key is not set.
   Result<std::string> state(const std::string& key);
   // Mirror rows that differ from their base while no active change explains it (read only).
@@ -206,72 +193,96 @@ class Store {
   // Integrations with a pending change newer than change `after` (what the outbound guard counts).
   Result<long long> integrations_to_push_after(long long after);
 
+ private:
+  // The connection is the store's own: every other layer asks typed questions (the SQL lives in
+  // src/store/ only). The files of store/ reach it through StoreInternals (src/store/internals.h).
+  friend class PullStage;
+  friend struct StoreInternals;
   SQLite::Database& db() { return *db_; }
   // A prepared statement kept for reuse (reset, bindings cleared). Hot paths use it: preparing an
   // INSERT into `integrations` compiles its triggers each time.
   SQLite::Statement& cached(const std::string& sql);
-
- private:
   Store(std::string path, std::unique_ptr<SQLite::Database> db);
   std::string path_;
   std::unique_ptr<SQLite::Database> db_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
 };
 
-// The pull's staging area: TEMP tables on the store's connection (outside the mirror's file, so
+// `gigasync demo`: an UPDATE of one field of one integration made the way a person makes it, on a
+// connection of its own (as the sqlite3 shell would), so the capture triggers record it.
+// REQUIRES: `field` is one of the integration's mutable fields.
+Status edit_as_a_person(const std::string& db_path, const std::string& id, std::string_view field,
+                        const std::string& value);
+
+// The pull's staging area for one listing of one resource (and one integration, for a
+// per-integration resource): TEMP tables on the store's connection (outside the mirror's file, so
 // staging never holds the mirror's write lock). Pages are added as they arrive; an object whose
 // content hash equals its base row's is only marked seen. Nothing here is visible to other
 // connections; apply_plain() writes the staged rows in the caller's transaction.
 class PullStage {
  public:
-  // Creates (or empties) the staging tables. REQUIRES: no transaction open on the store.
-  static Result<std::unique_ptr<PullStage>> open(Store& store);
+  // Creates (or empties) the staging tables of `r`. `scope`: the integration a per-integration
+  // listing is read under. REQUIRES: no transaction open on the store.
+  static Result<std::unique_ptr<PullStage>> open(Store& store, const Resource& r, std::string scope = "");
+  static Result<std::unique_ptr<PullStage>> open(Store& store) { return open(store, integrations_resource()); }
   ~PullStage();
+
+  const Resource& resource() const { return r_; }
+  const std::string& scope() const { return scope_; }
 
   struct PageOutcome {
     long long staged = 0;                 // new or changed objects
     std::vector<std::string> duplicates;  // ids of the base this pass had seen already (page drift)
   };
   // One page, in one short transaction on the staging tables.
-  Result<PageOutcome> add_page(const std::vector<Integration>& objects);
+  Result<PageOutcome> add_page(const std::vector<Record>& objects);
 
   // After the last page: sorts what add_page appended into the stage keyed by id, keeping the last
   // copy of an object listed more than once. Returns the ids new to the base that were listed more
   // than once (page drift; a known id listed twice is in add_page's duplicates already).
   Result<std::vector<std::string>> finish_staging();
-  Result<std::vector<std::string>> missing_ids();          // base ids this pass did not see
-  Result<long long> base_count();                          // rows in the base (the mirror's size)
-  Result<long long> staged_count();  // kept as rows are sorted in and unstaged: no scan
+  Result<std::vector<std::string>> missing_ids();  // base ids (in scope) this pass did not see
+  Result<long long> base_count();                  // rows in the base (in scope): the mirror's size
+  Result<long long> staged_count();                // kept as rows are sorted in and unstaged: no scan
   // Staged objects in id order, `limit` at a time after `after_id` ("" for the first).
-  Result<std::vector<Integration>> staged(const std::string& after_id, int limit, std::string& last_id);
+  Result<std::vector<Record>> staged(const std::string& after_id, int limit, std::string& last_id);
   // Staged objects that are new to the base and have `hash` (a renamed object's content).
-  Result<std::vector<Integration>> new_with_hash(std::int64_t hash);
-  Result<std::optional<Integration>> staged_one(const std::string& id);
+  Result<std::vector<Record>> new_with_hash(std::int64_t hash);
+  Result<std::optional<Record>> staged_one(const std::string& id);
   Status unstage(const std::string& id);
 
   struct Applied {
     long long inserted = 0, updated = 0;
   };
-  // Outside the write lock: marks the staged objects no active change concerns ("plain") and
-  // computes their history rows into TEMP (none when `first_load`: the run row records a new
-  // mirror's first pull). Returns the outbox's watermark (its highest change id) for apply_plain.
+  // Outside the write lock: marks the staged objects no active change concerns ("plain"; every
+  // object of a read-only resource) and computes their history rows into TEMP (none when
+  // `first_load`: the run row records a new mirror's first pull). Returns the outbox's watermark
+  // (its highest change id; 0 for a read-only resource) for apply_plain.
   // REQUIRES: no transaction open on the store.
   Result<std::int64_t> prepare_apply(bool first_load);
   // Inside `txn` (the write lock): copies the plain objects to the mirror and the base, and their
   // prepared history, in a few statements. An object whose change was queued after `watermark` is
   // not plain any more. Returns the ids of staged objects with active changes (merged one by one).
   Result<Applied> apply_plain(Store::Txn& txn, std::int64_t watermark, std::vector<std::string>& with_changes);
+  // Inside `txn`: removes confirmed deletions of a read-only resource (mirror, base, a history row
+  // each). Returns how many rows left the mirror. Error(software) for a two-way resource, whose
+  // deletions are merged with local changes instead.
+  Result<long long> apply_deletions(Store::Txn& txn, const std::vector<std::string>& ids);
 
  private:
-  explicit PullStage(Store& store) : store_(store) {}
-  Store& store_;
-  std::vector<bool> seen_;  // base rowids listed by this pass
-  bool hash_index_ = false;  // temp.pull_stage_new_by_hash exists
-  long long incoming_rows_ = 0;  // rows appended to temp.pull_incoming since the last finish_staging
-  long long staged_rows_ = 0;    // rows in temp.pull_stage
-};
+  PullStage(Store& store, const Resource& r, std::string scope) : store_(store), r_(r), scope_(std::move(scope)) {}
+  std::string temp(std::string_view what) const;
+  std::string in_scope(std::string_view alias = "") const;
+  std::string history_insert_sql() const;
+  Result<std::vector<Record>> read_staged(const std::string& where, const std::function<void(SQLite::Statement&)>& bind);
 
-// The current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-28T01:02:03.456Z.
-std::string now_iso8601();
+  Store& store_;
+  const Resource& r_;
+  std::string scope_;
+  std::vector<bool> seen_;  // base rowids listed by this pass
+  bool hash_index_ = false;  // the temp index of new objects by content hash exists
+  long long incoming_rows_ = 0;  // rows appended to the incoming table since the last finish_staging
+  long long staged_rows_ = 0;    // rows in the stage
+};
 
 }  // namespace gigasync

@@ -9,6 +9,8 @@
 #include "gigasync/config.h"
 #include "gigasync/error.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(sync);
 
 namespace gigasync {
 

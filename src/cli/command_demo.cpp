@@ -1,5 +1,4 @@
 // `gigasync demo`: the whole loop on loopback, narrated, using the same commands a person runs.
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -94,15 +93,18 @@ Result<std::string> write_files(const fs::path& dir, const std::string& base_url
 int run_demo(sandbox::Server& server, const CommonFlags& common, const std::string& db) {
   step("gigasync sync   (first pull of every integration)");
   if (int rc = cmd_sync(common, {}); rc != 0) return rc;
-  SQLite::Database sql(db, SQLite::OPEN_READWRITE);
-  sql.setBusyTimeout(5000);
-  SQLite::Statement pick(sql, "SELECT id FROM integrations WHERE type = 3 ORDER BY name LIMIT 2");
   std::vector<std::string> ids;
-  while (pick.executeStep()) ids.push_back(pick.getColumn(0).getString());
+  {
+    auto store = Store::open(db);
+    if (!store) return fail(store.error());
+    auto picked = (*store)->custom_integration_ids(2);
+    if (!picked) return fail(picked.error());
+    ids = std::move(picked.value());
+  }
   if (ids.size() < 2) return fail(make_error(ExitCode::software, "demo: the sandbox has too few custom integrations"));
 
   step("sqlite3 " + db + " \"UPDATE integrations SET email = 'faktura@demo.se' WHERE id = '" + ids[0] + "'\"");
-  sql.exec("UPDATE integrations SET email = 'faktura@demo.se' WHERE id = '" + ids[0] + "'");
+  if (auto s = edit_as_a_person(db, ids[0], "email", "faktura@demo.se"); !s) return fail(s.error());
   if (int rc = cmd_changes_list(common, false); rc != 0) return rc;
   step("gigasync sync   (the edit is pushed as a PATCH with its Idempotency-Key)");
   if (int rc = cmd_sync(common, {}); rc != 0) return rc;
@@ -110,7 +112,7 @@ int run_demo(sandbox::Server& server, const CommonFlags& common, const std::stri
 
   step("a conflict: someone sets city = 'Umeå C' in the API while the mirror gets city = 'Luleå C'");
   if (!remote_edit(server, ids[1], "city", "Umeå C")) return fail(make_error(ExitCode::software, "demo: remote edit failed"));
-  sql.exec("UPDATE integrations SET city = 'Luleå C' WHERE id = '" + ids[1] + "'");
+  if (auto s = edit_as_a_person(db, ids[1], "city", "Luleå C"); !s) return fail(s.error());
   step("gigasync sync   (finds the conflict, keeps the local value unpushed; exit code 1)");
   int rc = cmd_sync(common, {});
   std::printf("(exit code %d)\n", rc);

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "util/text_width.h"
+#include "gigasync/text_width.h"
 #include "gigasync/cancel.h"
 #include "gigasync/outbox.h"
 #include "gigasync/sync.h"

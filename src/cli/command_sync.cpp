@@ -1,5 +1,4 @@
 // sync, status and check.
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include "gigasync/json.h"
 #include "gigasync/metrics.h"
 #include "gigasync/sync.h"
+#include "gigasync/timestamp.h"
 
 namespace gigasync::cli {
 namespace {
@@ -68,13 +68,13 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
 
 namespace {
 
-std::string seconds_between(const std::string& a, const std::string& b, SQLite::Database& db) {
-  if (a.empty() || b.empty()) return "";
-  SQLite::Statement q(db, "SELECT printf('%.3f', (julianday(?) - julianday(?)) * 86400.0)");
-  q.bind(1, b);
-  q.bind(2, a);
-  q.executeStep();
-  return q.getColumn(0).getString();
+// "1.234": the seconds from `a` to `b` (ISO 8601), "" when either is missing or unreadable.
+std::string seconds_between(const std::string& a, const std::string& b) {
+  auto from = parse_iso8601(a), to = parse_iso8601(b);
+  if (!from || !to) return "";
+  char out[32];
+  std::snprintf(out, sizeof out, "%.3f", static_cast<double>(*to - *from) / 1e6);
+  return out;
 }
 
 constexpr const char* kAllowDeletions = "gigasync sync --force-deletes";
@@ -91,11 +91,7 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   auto paused_state = (*store)->state("push_paused");
   if (!paused_state) return fail(paused_state.error());
   const bool paused = paused_state.value() == "1";
-  std::string took;
-  try {
-    took = seconds_between(c->last_run_started, c->last_run_finished, (*store)->db());
-  } catch (const std::exception&) {
-  }
+  std::string took = seconds_between(c->last_run_started, c->last_run_finished);
   const auto& r = c->last_run;
   const long long held = r ? r->deletions_held : 0;
   if (as_json) {
@@ -168,12 +164,7 @@ int cmd_check(const CommonFlags& common) {
   std::printf("config:    ok (%s)\n", cfg->source_path.empty() ? "defaults, no file" : cfg->source_path.c_str());
   auto store = open_store(cfg.value());
   if (!store) return fail(store.error());
-  try {
-    (*store)->db().exec("BEGIN IMMEDIATE");
-    (*store)->db().exec("ROLLBACK");
-  } catch (const std::exception& e) {
-    return fail(make_error(ExitCode::cant_create, "database " + cfg->database.path + " is not writable: " + e.what()));
-  }
+  if (auto writable = (*store)->check_writable(); !writable) return fail(writable.error());
   std::printf("database:  ok (%s, writable)\n", cfg->database.path.c_str());
   auto api = make_api(cfg.value());
   if (!api) return fail(api.error());

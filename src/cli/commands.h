@@ -4,6 +4,8 @@
 #include <string>
 
 #include "cli/context.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(cli);
 
 namespace gigasync::cli {
 

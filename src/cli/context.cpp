@@ -5,7 +5,7 @@
 #include <csignal>
 #include <cstdio>
 
-#include "daemon/signals.h"
+#include "gigasync/signals.h"
 #include "gigasync/cancel.h"
 #include "gigasync/log.h"
 
@@ -57,7 +57,7 @@ int fail(const Error& e) {
 }
 
 int run_stoppable(const std::function<int()>& command) {
-  daemon::Signals signals(daemon::SignalSet::command);
+  Signals signals(SignalSet::command);
   int rc = command();
   if (int code = exit_code_for_stop(stop_signal().load()); code != 0) return code;
   return rc;

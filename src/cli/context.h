@@ -9,6 +9,8 @@
 #include "gigasync/api_client.h"
 #include "gigasync/config.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(cli);
 
 namespace gigasync::cli {
 

@@ -242,4 +242,19 @@ Result<Secret> load_token(Config& cfg) {
   return finish_token(std::move(file.content), cfg.token_source);
 }
 
+ApiSettings api_settings_from(const Config& cfg) {
+  ApiSettings s;
+  s.base_url = cfg.api.base_url;
+  s.integration_id = cfg.api.integration_id;
+  s.max_retries = cfg.api.max_retries;
+  s.page_size = cfg.api.page_size;
+  s.max_body_bytes = cfg.api.max_body_bytes;
+  // For test suites only: a shorter backoff so that fault-injection runs finish quickly.
+  if (const char* ms = std::getenv("GIGASYNC_TEST_BACKOFF_MS"); ms != nullptr && std::atoi(ms) > 0) {
+    s.backoff_base = std::chrono::milliseconds(std::atoi(ms));
+    s.backoff_cap = s.backoff_base * 20;
+  }
+  return s;
+}
+
 }  // namespace gigasync

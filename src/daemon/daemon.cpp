@@ -13,14 +13,14 @@
 #include "daemon/notify.h"
 #include "daemon/runtime.h"
 #include "daemon/schedule.h"
-#include "daemon/signals.h"
+#include "gigasync/signals.h"
 #include "gigasync/cancel.h"
 #include "gigasync/log.h"
 #include "gigasync/metrics.h"
 #include "gigasync/sync.h"
-#include "ops/metrics_http.h"
-#include "ops/metrics_text.h"
-#include "store/metrics_snapshot.h"
+#include "gigasync/metrics_http.h"
+#include "gigasync/metrics_text.h"
+#include "gigasync/metrics_snapshot.h"
 
 namespace gigasync::daemon {
 namespace {

@@ -11,6 +11,8 @@
 
 #include "gigasync/error.h"
 #include "gigasync/sync.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(daemon);
 
 namespace gigasync::daemon {
 

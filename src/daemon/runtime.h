@@ -3,11 +3,13 @@
 // watch. Built whole at start and on SIGHUP, so a reload either fully succeeds or changes nothing.
 #include <memory>
 
-#include "daemon/change_watch.h"
+#include "gigasync/change_watch.h"
 #include "gigasync/api_client.h"
 #include "gigasync/config.h"
 #include "gigasync/daemon.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(daemon);
 
 namespace gigasync::daemon {
 

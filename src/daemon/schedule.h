@@ -8,6 +8,8 @@
 #include <random>
 
 #include "gigasync/config.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(daemon);
 
 namespace gigasync::daemon {
 

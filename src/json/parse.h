@@ -8,6 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(json);
+
 namespace gigasync::json::detail {
 
 struct ParseOutcome {

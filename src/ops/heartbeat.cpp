@@ -1,33 +1,26 @@
-// [notify] heartbeat_url: a dead man's switch for cron and systemd runs.
-#include <curl/curl.h>
+// [notify] heartbeat_url: a dead man's switch for cron and systemd runs. Sent through the same
+// HTTP transport as the API's requests (libcurl, no redirects followed), without the token.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
+#include "gigasync/http.h"
 #include "gigasync/metrics.h"
 
 namespace gigasync {
-namespace {
-
-size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
-
-}  // namespace
 
 void ping_heartbeat(const Config& cfg, bool cycle_ok) {
   const std::string& base = cfg.notify.heartbeat_url;
   if (base.empty()) return;
   std::string url = cycle_ok ? base : (base.back() == '/' ? base + "fail" : base + "/fail");
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) spdlog::warn("heartbeat {} not delivered: {}", url, curl_easy_strerror(rc));
-  else if (status >= 400) spdlog::warn("heartbeat {} answered HTTP {}", url, status);
+  http::TransportOptions options;
+  options.timeout = std::chrono::seconds(10);
+  options.max_body_bytes = 64 * 1024;  // the answer is read and dropped
+  http::Request request;
+  request.url = url;
+  http::Outcome outcome = http::make_curl_transport(options)->perform(request);
+  if (!outcome.ok()) spdlog::warn("heartbeat {} not delivered: {}", url, outcome.failure.message);
+  else if (outcome.response->status >= 400) spdlog::warn("heartbeat {} answered HTTP {}", url, outcome.response->status);
 }
 
 }  // namespace gigasync

@@ -1,6 +1,6 @@
 // [metrics] listen: /metrics and /healthz over HTTP (cpp-httplib), answered from what the daemon
 // published after its last cycle.
-#include "ops/metrics_http.h"
+#include "gigasync/metrics_http.h"
 
 #include <httplib.h>
 #include <rapidjson/stringbuffer.h>

@@ -1,5 +1,5 @@
 // Prometheus metrics: numbers from the store (store/metrics_snapshot), text from prometheus-cpp.
-#include "ops/metrics_text.h"
+#include "gigasync/metrics_text.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>

@@ -3,7 +3,6 @@
 
 #include "gigasync/json.h"
 #include "gigasync/outbox.h"
-#include "outbox/history.h"
 
 namespace gigasync {
 namespace {
@@ -19,7 +18,7 @@ Result<Change> find_change(Store::Txn& txn, long long id) {
 }
 
 std::vector<std::string> fields_of(const Change& c) {
-  if (c.op != ChangeOp::update) return {kMutableFields.begin(), kMutableFields.end()};
+  if (c.op != ChangeOp::update) return {mutable_fields().begin(), mutable_fields().end()};
   return json::payload_fields(c.payload);
 }
 
@@ -68,7 +67,7 @@ Result<std::string> keep_remote(Store::Txn& txn, Outbox& outbox, const Conflict&
   if (k.field == kDeletedRemotely || !rows.base) {
     if (rows.mirror) {
       if (auto s = txn.remove(Table::mirror, rows.mirror_id); !s) return s.error();
-      if (auto s = txn.add_history({id, "remote", "delete", "", object_json(*rows.mirror), std::nullopt}); !s)
+      if (auto s = txn.add_history({id, "remote", "delete", "", json::object_json(*rows.mirror), std::nullopt}); !s)
         return s.error();
     }
     if (auto s = outbox.close_all(id, "dropped: kept the remote deletion", ChangeState::superseded); !s) return s.error();
@@ -78,7 +77,7 @@ Result<std::string> keep_remote(Store::Txn& txn, Outbox& outbox, const Conflict&
   if (k.field == kDeletedLocally) {
     if (auto s = outbox.close_all(id, "dropped: kept the remote row", ChangeState::superseded); !s) return s.error();
     if (auto s = txn.upsert(Table::mirror, *rows.base); !s) return s.error();
-    if (auto s = txn.add_history({id, "remote", "insert", "", std::nullopt, object_json(*rows.base)}); !s) return s.error();
+    if (auto s = txn.add_history({id, "remote", "insert", "", std::nullopt, json::object_json(*rows.base)}); !s) return s.error();
     if (auto s = resolve_all(txn, id, "kept remote"); !s) return s.error();
     return "integration " + id + " is back in the mirror with the API's values";
   }
@@ -104,7 +103,7 @@ Result<std::string> keep_local(Store::Txn& txn, Outbox& outbox, const Conflict& 
       return make_error(ExitCode::usage, "integration " + id + " is not in the mirror any more; keep remote instead");
     if (auto s = outbox.close_all(id, "superseded: the row is created again", ChangeState::superseded); !s) return s.error();
     if (auto s = resolve_all(txn, id, "kept local"); !s) return s.error();
-    if (auto s = outbox.requeue(id, ChangeOp::create, {kMutableFields.begin(), kMutableFields.end()}, ChangeState::pending); !s)
+    if (auto s = outbox.requeue(id, ChangeOp::create, {mutable_fields().begin(), mutable_fields().end()}, ChangeState::pending); !s)
       return s.error();
     return "integration " + id + " will be created again (POST, same id)";
   }
@@ -123,13 +122,11 @@ Result<std::string> keep_local(Store::Txn& txn, Outbox& outbox, const Conflict& 
 Result<long long> Outbox::retry(long long change_id) {
   auto c = find_change(txn_, change_id);
   if (!c) return c.error();
-  if (c->state != ChangeState::failed)
+  if (!allowed(Move::retry, c->state, c->sent()))
     return make_error(ExitCode::usage, "change " + std::to_string(change_id) + " is " + std::string(to_string(c->state)) +
                                            ", not failed; only failed changes are retried by hand");
   Change old = c.value();
-  old.state = ChangeState::superseded;
-  old.last_error = "retried after: " + old.last_error;
-  if (auto s = txn_.write_change(old); !s) return s.error();
+  if (auto s = move(old, Move::retry, "retried after: " + old.last_error); !s) return s.error();
   if (auto s = requeue(old.integration_id, old.op, fields_of(old), ChangeState::pending); !s) return s.error();
   auto active = txn_.active_changes(old.integration_id);
   if (!active) return active.error();
@@ -141,8 +138,7 @@ Result<long long> Outbox::retry(long long change_id) {
 Status Outbox::discard(long long change_id) {
   auto c = find_change(txn_, change_id);
   if (!c) return c.error();
-  bool never_sent = c->state == ChangeState::pending && !c->sent();
-  if (!never_sent && c->state != ChangeState::failed && c->state != ChangeState::conflict)
+  if (!allowed(Move::discard, c->state, c->sent()))
     return make_error(ExitCode::usage, "change " + std::to_string(change_id) + " is " + std::string(to_string(c->state)) +
                                            (settled(c->state) ? "" : " and may already have reached the API; let the next sync finish it"));
   const std::string id = c->integration_id;
@@ -170,10 +166,7 @@ Status Outbox::discard(long long change_id) {
     if (has(json::payload_fields(c->payload), "id") && !newer_carries("id"))
       if (auto s = txn_.undo_rename(id); !s) return s;
   }
-  Change done = c.value();
-  done.state = ChangeState::discarded;
-  done.last_error = "discarded by hand";
-  if (auto s = txn_.write_change(done); !s) return s;
+  if (auto s = move(c.value(), Move::discard, "discarded by hand"); !s) return s;
   auto conflicts = txn_.open_conflicts(id);
   if (!conflicts) return conflicts.error();
   auto fields = fields_of(c.value());

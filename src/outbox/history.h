@@ -5,11 +5,10 @@
 #include <vector>
 
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(outbox);
 
 namespace gigasync {
-
-// Whole-object JSON for history and conflict rows.
-std::string object_json(const Integration& o);
 
 Status record_local_delete(Store::Txn& txn, const std::string& id, const std::optional<Integration>& old_base);
 // An insert (no old base) or one update row per sent field whose value changed.

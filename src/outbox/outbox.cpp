@@ -17,7 +17,7 @@ bool whole_row(ChangeOp op) { return op != ChangeOp::update; }
 
 // The fields a change concerns ("id" for a rename; every mutable field for a whole-row op).
 std::vector<std::string> fields_of(const Change& c) {
-  if (whole_row(c.op)) return {kMutableFields.begin(), kMutableFields.end()};
+  if (whole_row(c.op)) return {mutable_fields().begin(), mutable_fields().end()};
   auto out = json::payload_fields(c.payload);
   std::erase(out, "type");
   return out;
@@ -63,7 +63,7 @@ Result<std::optional<Claim>> Outbox::claim(const std::string& remote_id) {
     if (!changes) return changes.error();
     if (changes->empty()) return std::optional<Claim>{};
     Change c = changes->front();
-    if (c.state == ChangeState::conflict || c.state == ChangeState::failed) return std::optional<Claim>{};
+    if (!kSendableStates.has(c.state)) return std::optional<Claim>{};  // held or refused first in line
     auto open = txn_.open_conflicts(remote_id);
     if (!open) return open.error();
     if (!open->empty()) {
@@ -71,9 +71,9 @@ Result<std::optional<Claim>> Outbox::claim(const std::string& remote_id) {
       return std::optional<Claim>{};
     }
     if (c.sent()) {  // sent before and not answered: the same body and key again
-      c.state = ChangeState::in_flight;
       c.attempts++;
-      if (auto s = txn_.write_change(c); !s) return s.error();
+      if (auto s = move(c, Move::claim, c.last_error); !s) return s.error();
+      c.state = rule(Move::claim).to;
       return std::optional<Claim>(Claim{c, method_for(c.op), c.op == ChangeOp::create});
     }
     auto frozen = freeze(c, remote_id);
@@ -91,10 +91,8 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
   if (!mirror) return mirror.error();
   auto base = txn_.get(Table::base, remote_id);
   if (!base) return base.error();
-  auto close = [&](const std::string& why, ChangeState how = ChangeState::done) -> Result<std::optional<Claim>> {
-    c.state = how;
-    c.last_error = why;
-    if (auto s = txn_.write_change(c); !s) return s.error();
+  auto close = [&](const std::string& why, Move how = Move::close) -> Result<std::optional<Claim>> {
+    if (auto s = move(c, how, why); !s) return s.error();
     return std::optional<Claim>{};
   };
   std::vector<std::string_view> fields;
@@ -102,7 +100,7 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
   if (c.op == ChangeOp::remove) {
     if (!base.value()) return close("nothing to delete: the API does not have it");
   } else if (!mirror.value()) {
-    return close("dropped: the row is no longer in the mirror", ChangeState::superseded);
+    return close("dropped: the row is no longer in the mirror", Move::drop);
   } else {
     m = json::canonical_row(**mirror);
     if (!(m == **mirror))
@@ -110,43 +108,42 @@ Result<std::optional<Claim>> Outbox::freeze(Change c, const std::string& remote_
     if (!base.value()) {
       c.op = ChangeOp::create;
       fields.push_back("id");
-      for (auto f : kMutableFields)
-        if (!(f == "logo" && is_url(m.logo))) fields.push_back(f);
+      for (auto f : mutable_fields())
+        if (!(f == "logo" && is_url(m.get("logo")))) fields.push_back(f);
     } else {
       const Integration& b = **base;
       bool renamed_here = m.id != remote_id;
       std::vector<std::string_view> dirty;
-      for (auto f : kMutableFields)
+      for (auto f : mutable_fields())
         if (m.get(f) != b.get(f)) dirty.push_back(f);
       if (dirty.empty() && !renamed_here) return close("nothing to send: the API already has these values");
       if (renamed_here) fields.push_back("id");
       // A logo is written as base64 and read back as a URL: a PUT can not keep a stored logo (an
       // omitted logo is reset to null), so a replace that keeps one is sent as a PATCH of the fields
       // that differ, which leaves the API with the same merged object.
-      bool keeps_logo = is_url(m.logo) && m.logo == b.logo;
+      bool keeps_logo = is_url(m.get("logo")) && m.get("logo") == b.get("logo");
       if (c.op == ChangeOp::update || keeps_logo) {
         c.op = ChangeOp::update;
         fields.insert(fields.end(), dirty.begin(), dirty.end());
       } else {
         c.op = ChangeOp::replace;  // the merged object: local changes and the remote's other changes
-        for (auto f : kMutableFields) fields.push_back(f);
+        for (auto f : mutable_fields()) fields.push_back(f);
       }
     }
   }
-  c.sent_body = c.op == ChangeOp::remove ? "" : json::integration_body(m, fields);
+  c.sent_body = c.op == ChangeOp::remove ? "" : json::object_body(m, fields);
   // A PUT replaces the whole object: fields the API added that gigasync does not know go back as
   // the API last sent them, so they are never reset.
   if (c.op == ChangeOp::replace && base.value()) c.sent_body = json::with_unknown_fields(*c.sent_body, (*base)->extra);
-  c.state = ChangeState::in_flight;
   c.attempts++;
+  if (auto s = move(c, Move::claim, ""); !s) return s.error();
+  c.state = rule(Move::claim).to;
   c.last_error.clear();
-  if (auto s = txn_.write_change(c); !s) return s.error();
   return std::optional<Claim>(Claim{c, method_for(c.op), c.op == ChangeOp::create});
 }
 
 Status Outbox::settle(Change c, const std::optional<Integration>& answer) {
-  c.state = ChangeState::done;
-  if (auto s = txn_.write_change(c); !s) return s;
+  if (auto s = move(c, Move::settle, c.last_error); !s) return s;
   const std::string remote_id = c.integration_id;
   auto old_base = txn_.get(Table::base, remote_id);
   if (!old_base) return old_base.error();
@@ -167,11 +164,11 @@ Status Outbox::settle(Change c, const std::optional<Integration>& answer) {
     if (!sent) return sent.error();
     Integration m = json::canonical_row(**mirror);
     Integration merged = m;
-    for (auto f : kMutableFields) {
+    for (auto f : mutable_fields()) {
       bool unsent = !has(sent.value(), f);
       if (m.get(f) == agreed.get(f) || (!old_base.value() && unsent)) merged.set(f, a.get(f));
     }
-    merged.type = a.type;
+    merged.set("type", a.get("type"));
     if (!(merged == **mirror))
       if (auto s = txn_.upsert(Table::mirror, merged); !s) return s;
   }
@@ -179,15 +176,17 @@ Status Outbox::settle(Change c, const std::optional<Integration>& answer) {
   return record_local_write(txn_, old_base.value(), a, json::payload_fields(*c.sent_body));
 }
 
-Status Outbox::fail(Change c, const std::string& why) {
-  c.state = ChangeState::failed;
-  c.last_error = why;
-  return txn_.write_change(c);
-}
+Status Outbox::fail(Change c, const std::string& why) { return move(c, Move::fail, why); }
 
-Status Outbox::unsettle(Change c, const std::string& why) {
-  c.state = ChangeState::pending;
-  c.last_error = why;
+Status Outbox::unsettle(Change c, const std::string& why) { return move(c, Move::unsettle, why); }
+
+Status Outbox::move(Change c, Move m, std::string why) {
+  if (!allowed(m, c.state, c.sent()))
+    return make_error(ExitCode::software, "outbox: change " + std::to_string(c.id) + " (" + std::string(to_string(c.state)) +
+                                              (c.sent() ? ", sent" : "") + ") can not make the move '" +
+                                              std::string(rule(m).name) + "' (see include/gigasync/change.h)");
+  c.state = rule(m).to;
+  c.last_error = std::move(why);
   return txn_.write_change(c);
 }
 
@@ -195,10 +194,8 @@ Status Outbox::hold(const std::string& remote_id, const std::string& why) {
   auto changes = txn_.active_changes(remote_id);
   if (!changes) return changes.error();
   for (auto c : changes.value()) {
-    if (c.state != ChangeState::pending && c.state != ChangeState::in_flight) continue;
-    c.state = ChangeState::conflict;
-    c.last_error = why;
-    if (auto s = txn_.write_change(c); !s) return s;
+    if (!allowed(Move::hold, c.state, c.sent())) continue;
+    if (auto s = move(c, Move::hold, why); !s) return s;
   }
   return ok_status();
 }
@@ -215,9 +212,7 @@ Status Outbox::release(const std::string& remote_id) {
       if (auto s = abandon(c, "its body was made before a conflict"); !s) return s;
       continue;
     }
-    c.state = ChangeState::pending;
-    c.last_error.clear();
-    if (auto s = txn_.write_change(c); !s) return s;
+    if (auto s = move(c, Move::release, ""); !s) return s;
   }
   return ok_status();
 }
@@ -228,9 +223,8 @@ Status Outbox::drop_field(const std::string& remote_id, const std::string& field
   for (auto c : changes.value()) {
     if (c.op == ChangeOp::remove || !carries(c, field)) continue;
     if (c.sent()) {
-      c.state = ChangeState::superseded;
-      c.last_error = "abandoned: the API's " + field + " was kept; the rest is queued again";
-      if (auto s = txn_.write_change(c); !s) return s;
+      if (auto s = move(c, Move::abandon, "abandoned: the API's " + field + " was kept; the rest is queued again"); !s)
+        return s;
       auto rest = fields_of(c);
       std::erase(rest, field);
       if (!rest.empty())
@@ -240,10 +234,10 @@ Status Outbox::drop_field(const std::string& remote_id, const std::string& field
     if (whole_row(c.op)) continue;  // its body is made from the mirror, which now has the API's value
     c.payload = json::payload_without(c.payload, field);
     if (json::payload_fields(c.payload).empty()) {
-      c.state = ChangeState::superseded;
-      c.last_error = "nothing left to send: the API's " + field + " was kept";
+      if (auto s = move(c, Move::drop_field, "nothing left to send: the API's " + field + " was kept"); !s) return s;
+      continue;
     }
-    if (auto s = txn_.write_change(c); !s) return s;
+    if (auto s = txn_.write_change(c); !s) return s;  // fewer fields, same state
   }
   return ok_status();
 }
@@ -258,13 +252,12 @@ Status Outbox::abandon_sent(const std::string& remote_id, const std::string& why
 }
 
 Status Outbox::close_all(const std::string& remote_id, const std::string& why, ChangeState how) {
+  if (how != rule(Move::close).to && how != rule(Move::drop).to)
+    return make_error(ExitCode::software, "outbox: close_all takes done or superseded");
   auto changes = txn_.active_changes(remote_id);
   if (!changes) return changes.error();
-  for (auto c : changes.value()) {
-    c.state = how;
-    c.last_error = why;
-    if (auto s = txn_.write_change(c); !s) return s;
-  }
+  for (const auto& c : changes.value())
+    if (auto s = move(c, how == rule(Move::close).to ? Move::close : Move::drop, why); !s) return s;
   return ok_status();
 }
 
@@ -283,21 +276,22 @@ Status Outbox::requeue(const std::string& remote_id, ChangeOp op, const std::vec
     if (c.sent() || (c.state != ChangeState::pending && c.state != ChangeState::conflict)) continue;
     c.op = combine(c.op, op);
     c.payload = payload_of(wanted, c.payload, mirror.value());
-    if (state == ChangeState::conflict) c.state = ChangeState::conflict;
-    return txn_.write_change(c);
+    if (state == ChangeState::conflict && c.state != ChangeState::conflict) return move(c, Move::hold, c.last_error);
+    return txn_.write_change(c);  // more fields, same state
   }
   auto base = txn_.get(Table::base, remote_id);
   if (!base) return base.error();
-  std::string before = base.value() ? json::integration_body(*base.value(), {kIntegrationFields.begin(), kIntegrationFields.end()}) : "{}";
+  std::string before = base.value() ? json::object_body(*base.value(), {integration_fields().begin(), integration_fields().end()}) : "{}";
+  // A new change (the capture move), held at once when a conflict is open.
+  if (state != rule(Move::capture).to && state != rule(Move::hold).to)
+    return make_error(ExitCode::software, "outbox: a requeued change starts pending or held");
   auto fresh = txn_.insert_change(remote_id, op, payload_of(wanted, "{}", mirror.value()), before, state);
   if (!fresh) return fresh.error();
   return ok_status();
 }
 
 Status Outbox::abandon(Change c, const std::string& why) {
-  c.state = ChangeState::superseded;
-  c.last_error = "abandoned: " + why + "; queued again under a new key";
-  if (auto s = txn_.write_change(c); !s) return s;
+  if (auto s = move(c, Move::abandon, "abandoned: " + why + "; queued again under a new key"); !s) return s;
   auto open = txn_.open_conflicts(c.integration_id);
   if (!open) return open.error();
   return requeue(c.integration_id, c.op, fields_of(c), open->empty() ? ChangeState::pending : ChangeState::conflict);

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(store);
 
 namespace gigasync::store {
 

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(store);
 
 namespace gigasync::store {
 

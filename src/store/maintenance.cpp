@@ -18,7 +18,7 @@ std::vector<std::string> retention_statements(int keep_history_days) {
   return {"DELETE FROM integration_changes WHERE at < " + cutoff,
           "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
           "sync_runs WHERE status IN ('ok', 'partial'))",
-          std::string("DELETE FROM pending_changes WHERE state IN ") + schema::kSettledStates + " AND updated_at < " + cutoff,
+          std::string("DELETE FROM pending_changes WHERE state IN ") + kSettledStates.sql() + " AND updated_at < " + cutoff,
           "DELETE FROM conflicts WHERE resolved_at IS NOT NULL AND resolved_at < " + cutoff};
 }
 

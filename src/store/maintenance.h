@@ -3,6 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(store);
+
 namespace gigasync::store {
 
 // The DELETEs that drop history, runs, settled changes and resolved conflicts older than

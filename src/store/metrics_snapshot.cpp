@@ -1,26 +1,28 @@
 // The metrics' numbers (src/ops builds the Prometheus text from them).
-#include "store/metrics_snapshot.h"
+#include "gigasync/metrics_snapshot.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "store/db_error.h"
+#include "store/internals.h"
 
 namespace gigasync::store {
 namespace {
 
 // One row of gauges. The last success is found through sync_runs_by_status (status, id): the
 // newest id per status is a min/max look-up, then one row by rowid.
-constexpr const char* kGauges =
-    "SELECT "
+std::string gauges_sql() {
+  return std::string("SELECT "
     "(SELECT CAST(strftime('%s', max(finished_at)) AS INTEGER) FROM sync_runs WHERE id IN "
     "  (SELECT max(id) FROM sync_runs WHERE status = 'ok' UNION ALL SELECT max(id) FROM sync_runs WHERE status = 'partial')), "
     "(SELECT (julianday(finished_at) - julianday(started_at)) * 86400.0 FROM sync_runs "
     "  WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1), "
     "(SELECT count(*) FROM integrations), "
     "(SELECT count(*) FROM conflicts WHERE resolved_at IS NULL), "
-    "(SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight')), "
-    "(SELECT count(*) FROM pending_changes WHERE state = 'failed'), "
+    "(SELECT count(*) FROM pending_changes WHERE state IN ") + kSendableStates.sql() + "), "
+    "(SELECT count(*) FROM pending_changes WHERE state = " + sql_literal(ChangeState::failed) + "), "
     "(SELECT value = '1' FROM gigasync_state WHERE key = 'push_paused')";
+}
 
 // The counters: one pass over sync_runs.
 constexpr const char* kTotals =
@@ -37,10 +39,10 @@ long long integer(SQLite::Statement& q, int column) {
 
 Result<MetricsSnapshot> metrics_snapshot(Store& store) {
   try {
-    auto& db = store.db();
+    auto& db = StoreInternals::db(store);
     MetricsSnapshot s;
     SQLite::Transaction read(db);  // both statements see the same state; rolled back (nothing written)
-    SQLite::Statement gauges(db, kGauges);
+    SQLite::Statement gauges(db, gauges_sql());
     if (gauges.executeStep()) {
       s.last_success_unix = integer(gauges, 0);
       s.last_cycle_duration_s = gauges.getColumn(1).isNull() ? 0.0 : gauges.getColumn(1).getDouble();

@@ -78,45 +78,9 @@ Result<std::vector<T>> collect(SQLite::Database& db, const std::string& sql, F c
 
 }  // namespace
 
-std::string_view to_string(ChangeOp op) {
-  switch (op) {
-    case ChangeOp::create: return "create";
-    case ChangeOp::update: return "update";
-    case ChangeOp::replace: return "replace";
-    case ChangeOp::remove: return "delete";
-  }
-  return "update";
-}
-
-std::string_view to_string(ChangeState s) {
-  switch (s) {
-    case ChangeState::pending: return "pending";
-    case ChangeState::in_flight: return "in_flight";
-    case ChangeState::done: return "done";
-    case ChangeState::failed: return "failed";
-    case ChangeState::conflict: return "conflict";
-    case ChangeState::superseded: return "superseded";
-    case ChangeState::discarded: return "discarded";
-  }
-  return "failed";
-}
-
-std::optional<ChangeOp> change_op_from(std::string_view t) {
-  for (auto op : {ChangeOp::create, ChangeOp::update, ChangeOp::replace, ChangeOp::remove})
-    if (to_string(op) == t) return op;
-  return std::nullopt;
-}
-
-std::optional<ChangeState> change_state_from(std::string_view t) {
-  for (auto s : {ChangeState::pending, ChangeState::in_flight, ChangeState::done, ChangeState::failed,
-                 ChangeState::conflict, ChangeState::superseded, ChangeState::discarded})
-    if (to_string(s) == t) return s;
-  return std::nullopt;
-}
-
 Result<std::vector<Change>> Store::list_changes(bool include_done) {
   return collect<Change>(*db_, std::string("SELECT ") + kChangeColumns + " FROM pending_changes" +
-                                   (include_done ? "" : std::string(" WHERE state IN ") + schema::kActiveStates) + " ORDER BY id",
+                                   (include_done ? "" : std::string(" WHERE state IN ") + kActiveStates.sql()) + " ORDER BY id",
                          row_to_change);
 }
 
@@ -146,14 +110,14 @@ Result<std::vector<std::string>> Store::integrations_with_pending() {
   // The oldest active row decides: a held or failed one keeps the later ones waiting (order).
   return collect<std::string>(*db_,
                               "SELECT p.integration_id FROM pending_changes p WHERE p.id IN (SELECT min(id) FROM "
-                              "pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict') GROUP BY integration_id) AND p.state IN "
-                              "('pending', 'in_flight') ORDER BY p.id",
+                              "pending_changes WHERE state IN " + kActiveStates.sql() + " GROUP BY integration_id) AND p.state IN " +
+                                  kSendableStates.sql() + " ORDER BY p.id",
                               [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
 }
 
 Result<std::vector<Change>> Store::Txn::active_changes(const std::string& integration_id) {
   return collect<Change>(db(), std::string("SELECT ") + kChangeColumns +
-                                   " FROM pending_changes WHERE integration_id = ? AND state IN " + std::string(schema::kActiveStates) + " ORDER BY id",
+                                   " FROM pending_changes WHERE integration_id = ? AND state IN " + kActiveStates.sql() + " ORDER BY id",
                          row_to_change, integration_id);
 }
 
@@ -200,7 +164,7 @@ Result<long long> Store::Txn::insert_change(const std::string& integration_id, C
 }
 
 Result<std::set<std::string>> Store::Txn::active_change_ids() {
-  auto ids = collect<std::string>(db(), std::string("SELECT DISTINCT integration_id FROM pending_changes WHERE state IN ") + schema::kActiveStates,
+  auto ids = collect<std::string>(db(), std::string("SELECT DISTINCT integration_id FROM pending_changes WHERE state IN ") + kActiveStates.sql(),
                                   [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
   if (!ids) return ids.error();
   return std::set<std::string>(ids->begin(), ids->end());
@@ -265,7 +229,7 @@ Status Store::Txn::undo_rename(const std::string& remote_id) {
 
 Result<std::vector<Divergence>> Store::divergences() {
   std::string differs, any = "b.id IS NULL OR i.type IS NOT b.type";
-  for (auto f : kMutableFields) {
+  for (auto f : mutable_fields()) {
     std::string c(f);
     // The same metadata text is the same object: it is parsed only when the texts differ.
     std::string test = c == "metadata" ? "(i.metadata IS NOT b.metadata AND json(i.metadata) IS NOT json(b.metadata))"
@@ -275,7 +239,7 @@ Result<std::vector<Divergence>> Store::divergences() {
     any += " OR " + test;
   }
   auto quiet_for = [](const std::string& x) {
-    return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state IN " + std::string(schema::kActiveStates) + ")";
+    return "NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.integration_id = " + x + " AND p.state IN " + kActiveStates.sql() + ")";
   };
   // A CASE evaluates in order: one cheap comparison per row, and the list of fields, the rename
   // and the outbox look-ups only for the rare row that differs or is missing.

@@ -5,7 +5,10 @@
 
 #include <string_view>
 
+#include "gigasync/change.h"
 #include "gigasync/integration.h"
+#include "store/account_schema.h"
+#include "store/rows.h"
 
 namespace gigasync::schema {
 namespace {
@@ -19,14 +22,12 @@ std::string uuid4_sql() {
          "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))";
 }
 
-std::string columns_sql() {
-  return "id TEXT PRIMARY KEY, name TEXT, type INTEGER, logo TEXT, metadata TEXT, email TEXT, "
-         "recipient TEXT, address_line_1 TEXT, address_line_2 TEXT, zip_code TEXT, city TEXT";
-}
+std::string columns_sql() { return store::mirror_columns_sql(integrations_resource()); }
 
-// JSON value of a column of row `r` (metadata as an object, not a string).
+// JSON value of a column of row `r` (an object field as an object, not a string).
 std::string json_value(std::string_view r, std::string_view f) {
-  if (f == "metadata") return "json(" + std::string(r) + ".metadata)";
+  const Field* field = integrations_resource().field(f);
+  if (field != nullptr && field->kind == Kind::object) return "json(" + std::string(r) + "." + std::string(f) + ")";
   return std::string(r) + "." + std::string(f);
 }
 
@@ -34,7 +35,7 @@ std::string json_value(std::string_view r, std::string_view f) {
 std::string whole_object(std::string_view r) {
   std::string out = "json_object(";
   bool first = true;
-  for (auto f : kIntegrationFields) {
+  for (auto f : integration_fields()) {
     if (!first) out += ", ";
     first = false;
     out += "'" + std::string(f) + "', " + json_value(r, f);
@@ -46,7 +47,7 @@ std::string whole_object(std::string_view r) {
 // written to a scratch key that is removed at the end, so the SQL grows linearly with the fields.
 template <class Cond>
 std::string json_set_chain(std::string start, std::string_view r, Cond cond) {
-  for (auto f : kMutableFields) {
+  for (auto f : mutable_fields()) {
     start = "json_set(" + start + ", CASE WHEN " + cond(f) + " THEN '$." + std::string(f) + "' ELSE '$.__skip' END, " +
             json_value(r, f) + ")";
   }
@@ -59,7 +60,7 @@ std::string changed(std::string_view f) {
 
 std::string any_changed() {
   std::string out;
-  for (auto f : kMutableFields) out += (out.empty() ? "" : " OR ") + changed(f);
+  for (auto f : mutable_fields()) out += (out.empty() ? "" : " OR ") + changed(f);
   return "(" + out + ")";
 }
 
@@ -74,7 +75,7 @@ std::string remote_id(std::string_view mirror_id) {
 // pending (a held change keeps what it held; a newer edit starts a change behind it).
 std::string coalescable(const std::string& rid) {
   return "SELECT 1 FROM pending_changes p WHERE p.id = (SELECT max(id) FROM pending_changes WHERE "
-         "integration_id = " + rid + " AND state IN " + kActiveStates + ") AND p.state = 'pending' AND "
+         "integration_id = " + rid + " AND state IN " + kActiveStates.sql() + ") AND p.state = " + sql_literal(ChangeState::pending) + " AND "
          "p.sent_body IS NULL AND p.op IN ('update', 'create', 'replace')";
 }
 
@@ -83,7 +84,7 @@ std::string has_base(const std::string& rid) { return "EXISTS (SELECT 1 FROM int
 // A create or replace of `rid` that was sent and not settled: the API may have the object already.
 std::string sent_create(const std::string& rid) {
   return "EXISTS (SELECT 1 FROM pending_changes c WHERE c.integration_id = " + rid +
-         " AND c.op IN ('create', 'replace') AND c.sent_body IS NOT NULL AND c.state IN " + kActiveStates + ")";
+         " AND c.op IN ('create', 'replace') AND c.sent_body IS NOT NULL AND c.state IN " + kActiveStates.sql() + ")";
 }
 
 std::string refuse(const std::string& message, const std::string& when) {
@@ -96,13 +97,13 @@ std::string validate_row(std::string_view row, bool metadata_may_be_null = false
   std::string out = refuse("metadata must be a JSON object, e.g. ''{}'' or ''{\"k\": \"v\"}''",
                            (metadata_may_be_null ? r + ".metadata IS NOT NULL AND (" : r + ".metadata IS NULL OR (") + "json_valid(" + r +
                                ".metadata) = 0 OR json_type(" + r + ".metadata) <> 'object')");
-  for (auto f : kRequiredFields) {
+  for (auto f : integration_required_fields()) {
     std::string c = r + "." + std::string(f);
     out += refuse(std::string(f) + " is required by the API and can not be NULL", c + " IS NULL");
     out += refuse(std::string(f) + " can not be blank (the API refuses it)",
                   "typeof(" + c + ") = 'text' AND trim(" + c + ", ' ' || char(9, 10, 13)) = ''");
   }
-  for (auto f : kMutableFields) {
+  for (auto f : mutable_fields()) {
     if (f == "metadata") continue;
     std::string c = r + "." + std::string(f);
     out += refuse(std::string(f) + " must be text or NULL", c + " IS NOT NULL AND typeof(" + c + ") NOT IN ('text', 'integer', 'real')");
@@ -127,7 +128,7 @@ std::string update_triggers() {
        validate_row("NEW") + "END;\n";
   auto include = [&rid](std::string_view f) {
     return "(" + changed(f) + " OR EXISTS (SELECT 1 FROM pending_changes q WHERE q.integration_id = " + rid +
-           " AND q.state = 'failed' AND json_type(q.payload, '$." + std::string(f) + "') IS NOT NULL))";
+           " AND " + sql_may_make(Move::edited_again, "q.") + " AND json_type(q.payload, '$." + std::string(f) + "') IS NOT NULL))";
   };
   // The id travels in the payload while a rename is unpushed; renamed back, it leaves it.
   auto with_id = [&rid](const std::string& json) {
@@ -145,9 +146,9 @@ std::string update_triggers() {
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) SELECT " + rid +
        ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'update' ELSE 'create' END, " + fresh +
        ", " + base_chain + ", " + uuid4_sql() + " WHERE NOT EXISTS (" + coalescable(rid) + ");\n"
-       "  UPDATE pending_changes SET state = 'superseded', last_error = 'superseded by change ' || "
+       "  UPDATE pending_changes SET state = " + sql_literal(rule(Move::edited_again).to) + ", last_error = 'superseded by change ' || "
        "(SELECT max(id) FROM pending_changes WHERE integration_id = " + rid + ") || ': ' || coalesce(last_error, ''), "
-       "updated_at = " + std::string(kNow) + " WHERE integration_id = " + rid + " AND state = 'failed';\n"
+       "updated_at = " + std::string(kNow) + " WHERE integration_id = " + rid + " AND " + sql_may_make(Move::edited_again) + ";\n"
        "  INSERT OR REPLACE INTO local_renames (old_id, new_id) SELECT " + rid + ", NEW.id WHERE NEW.id IS NOT OLD.id "
        "AND NEW.id IS NOT " + rid + ";\n"
        "  DELETE FROM local_renames WHERE old_id = NEW.id AND new_id = OLD.id;\n"
@@ -183,10 +184,9 @@ std::string insert_triggers() {
        "SELECT " + rid + ", CASE WHEN " + has_base(rid) + " OR " + sent_create(rid) + " THEN 'replace' ELSE 'create' END, " +
        whole_object("i") + ", coalesce((SELECT " + whole_object("b") + " FROM integration_base b WHERE b.id = " + rid +
        "), '{}'), " + uuid4_sql() + " FROM integrations i WHERE i.rowid = NEW.rowid;\n"
-       "  UPDATE pending_changes SET state = 'superseded', last_error = 'superseded by a later insert or replace', "
+       "  UPDATE pending_changes SET state = " + sql_literal(rule(Move::replaced_locally).to) + ", last_error = 'superseded by a later insert or replace', "
        "updated_at = " + std::string(kNow) + " WHERE integration_id = (SELECT " + rid + " FROM integrations i WHERE "
-       "i.rowid = NEW.rowid) AND id < (SELECT max(id) FROM pending_changes) AND (state = 'failed' OR "
-       "(state IN ('pending', 'conflict') AND sent_body IS NULL));\n"
+       "i.rowid = NEW.rowid) AND id < (SELECT max(id) FROM pending_changes) AND " + sql_may_make(Move::replaced_locally) + ";\n"
        "END;\n";
   return s;
 }
@@ -203,10 +203,9 @@ std::string delete_triggers() {
        "  INSERT INTO pending_changes (integration_id, op, payload, base, idempotency_key) "
        "SELECT " + rid + ", 'delete', '{}', " + whole_object("OLD") + ", " + uuid4_sql() +
        " WHERE " + has_base(rid) + " OR " + sent_create(rid) + ";\n"
-       "  UPDATE pending_changes SET state = 'superseded', last_error = 'dropped: the integration was deleted locally "
+       "  UPDATE pending_changes SET state = " + sql_literal(rule(Move::deleted_locally).to) + ", last_error = 'dropped: the integration was deleted locally "
        "before this change was pushed', updated_at = " + std::string(kNow) +
-       " WHERE integration_id = " + rid + " AND op <> 'delete' AND (state = 'failed' OR state = 'conflict' OR "
-       "(state = 'pending' AND sent_body IS NULL));\n"
+       " WHERE integration_id = " + rid + " AND op <> 'delete' AND " + sql_may_make(Move::deleted_locally) + ";\n"
        "  DELETE FROM local_renames WHERE new_id = OLD.id;\n"
        "END;\n";
   return s;
@@ -321,7 +320,7 @@ std::string views_5() {
          "DROP VIEW IF EXISTS report_recent_history;\n"
          "CREATE VIEW report_pending_changes AS SELECT c.id, c.integration_id, i.name, c.op, c.state, c.attempts, "
          "c.payload, c.last_error, c.created_at, c.updated_at FROM pending_changes c LEFT JOIN integrations i "
-         "ON i.id = c.integration_id WHERE c.state IN " + std::string(kActiveStates) + " ORDER BY c.id;\n"
+         "ON i.id = c.integration_id WHERE c.state IN " + kActiveStates.sql() + " ORDER BY c.id;\n"
          "CREATE VIEW report_recent_history AS "
          "SELECT h.id AS change, h.at, h.integration_id, coalesce(i.name, " + last_known + ") AS name, h.source, h.op, "
          "h.field, h.old_value, h.new_value FROM integration_changes h LEFT JOIN integrations i ON i.id = h.integration_id "
@@ -383,12 +382,39 @@ std::string version_6() {
          "CREATE INDEX conflicts_resolved_by_time ON conflicts (resolved_at) WHERE resolved_at IS NOT NULL;\n";
 }
 
+// Version 7: every resource described (resource.h) has its tables (the account's read-only
+// mirrors, store/account_schema.cpp), and content hashes are taken over every field in the API's
+// order, the same way for every resource (post_migration recomputes the base's).
+std::string version_7() { return account_schema(); }
+
 }  // namespace
 
 const std::vector<std::string>& migrations() {
   static const std::vector<std::string> all = {tables() + views(), version_2(), version_3(), version_4(), version_5(),
-                                               version_6()};
+                                               version_6(), version_7()};
   return all;
+}
+
+void post_migration(std::size_t version, SQLite::Database& db) {
+  if (version != 7) return;
+  const Resource& r = integrations_resource();
+  SQLite::Statement read(db, "SELECT rowid, " + store::columns(r) + ", unknown_fields FROM integration_base");
+  SQLite::Statement write(db, "UPDATE integration_base SET content_hash = ? WHERE rowid = ?");
+  while (read.executeStep()) {
+    Record o = store::read_record(read, 1, r);
+    o.extra = store::text(read.getColumn(1 + store::column_count(r)));
+    write.reset();
+    write.bind(1, static_cast<int64_t>(content_hash(o)));
+    write.bind(2, read.getColumn(0).getInt64());
+    write.exec();
+  }
+}
+
+std::string own_triggers_sql() {
+  std::string out = "('integrations_refuse_update', 'integrations_capture_update', 'integrations_refuse_insert', "
+                    "'integrations_capture_insert', 'integrations_refuse_delete', 'integrations_capture_delete'";
+  for (const auto& name : account_trigger_names()) out += ", '" + name + "'";
+  return out + ")";
 }
 
 }  // namespace gigasync::schema

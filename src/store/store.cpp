@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "store/account_schema.h"
 #include "store/file_mode.h"
 #include "store/rows.h"
 #include "store/schema.h"
@@ -17,12 +18,13 @@
 namespace gigasync {
 namespace {
 
-const char* table_name(Table t) { return t == Table::mirror ? "integrations" : "integration_base"; }
+const Resource& kIntegration = integrations_resource();
+
+std::string table_name(Table t) {
+  return std::string(t == Table::mirror ? kIntegration.table : kIntegration.base_table);
+}
 
 using store::bind_text;
-using store::row_to_integration;
-
-using store::kColumns;
 
 using store::db_error;
 
@@ -77,18 +79,6 @@ void apply_test_page_limit(SQLite::Database& db) {
 
 }  // namespace
 
-std::string now_iso8601() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03lldZ", buf, static_cast<long long>(ms));
-  return out;
-}
 
 Store::Store(std::string path, std::unique_ptr<SQLite::Database> db) : path_(std::move(path)), db_(std::move(db)) {}
 Store::~Store() { statements_.clear(); }
@@ -152,9 +142,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
       // Re-read under the write lock: another process may have migrated meanwhile.
       if (db->execAndGet("PRAGMA user_version").getInt() > static_cast<int>(v)) continue;
       db->exec(steps[v]);
+      schema::post_migration(v + 1, *db);
       db->exec("PRAGMA user_version = " + std::to_string(v + 1));
       tx.commit();
     }
+    // Tables of resources described since the last migration (IF NOT EXISTS: nothing otherwise).
+    if (!read_only) db->exec(schema::account_schema());
   } catch (const std::exception& e) {
     return make_error(ExitCode::cant_create, "cannot prepare database " + path + ": " + e.what() + not_sqlite_hint(e));
   }
@@ -164,9 +157,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
 Result<std::map<std::string, Integration>> Store::load_all(Table t) {
   try {
     std::map<std::string, Integration> out;
-    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + " FROM " + table_name(t));
+    SQLite::Statement q(*db_, "SELECT " + store::columns(kIntegration) + " FROM " + table_name(t));
     while (q.executeStep()) {
-      auto o = row_to_integration(q);
+      auto o = store::read_record(q, 0, kIntegration);
       out.emplace(o.id, std::move(o));
     }
     return out;
@@ -177,12 +170,12 @@ Result<std::map<std::string, Integration>> Store::load_all(Table t) {
 
 Result<std::optional<Integration>> Store::load_one(Table t, const std::string& id) {
   try {
-    SQLite::Statement q(*db_, std::string("SELECT ") + kColumns + (t == Table::base ? ", unknown_fields" : "") + " FROM " +
-                                  table_name(t) + " WHERE id = ?");
+    SQLite::Statement q(*db_, "SELECT " + store::columns(kIntegration) + (t == Table::base ? ", unknown_fields" : "") +
+                                  " FROM " + table_name(t) + " WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) return std::optional<Integration>{};
-    Integration o = row_to_integration(q);
-    if (t == Table::base) o.extra = store::text(q.getColumn(11));
+    Integration o = store::read_record(q, 0, kIntegration);
+    if (t == Table::base) o.extra = store::text(q.getColumn(store::column_count(kIntegration)));
     return std::optional<Integration>(std::move(o));
   } catch (const std::exception& e) {
     return db_error("reading integration " + id, e);
@@ -243,7 +236,7 @@ Result<StatusCounts> Store::status_counts() {
   try {
     StatusCounts c;
     c.integrations = db_->execAndGet("SELECT count(*) FROM integrations").getInt64();
-    SQLite::Statement q(*db_, std::string("SELECT state, count(*) FROM pending_changes WHERE state IN ") + schema::kActiveStates + " GROUP BY state");
+    SQLite::Statement q(*db_, std::string("SELECT state, count(*) FROM pending_changes WHERE state IN ") + kActiveStates.sql() + " GROUP BY state");
     while (q.executeStep()) {
       std::string state = q.getColumn(0).getString();
       long long n = q.getColumn(1).getInt64();
@@ -323,30 +316,20 @@ Status Store::Txn::commit() {
 
 Status Store::Txn::upsert(Table t, const Integration& o) {
   try {
-    std::string sql = std::string("INSERT INTO ") + table_name(t) + " (" + kColumns +
-                      (t == Table::base ? ", synced_at, content_hash, unknown_fields" : "") + ") VALUES (?,?,?,?,?,?,?,?,?,?,?" +
-                      (t == Table::base ? ",?,?,?" : "") + ") ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
-                      "type = excluded.type, logo = excluded.logo, metadata = excluded.metadata, email = excluded.email, "
-                      "recipient = excluded.recipient, address_line_1 = excluded.address_line_1, "
-                      "address_line_2 = excluded.address_line_2, zip_code = excluded.zip_code, city = excluded.city" +
-                      (t == Table::base ? ", synced_at = excluded.synced_at, content_hash = excluded.content_hash, "
-                                          "unknown_fields = excluded.unknown_fields" : "");
+    const bool base = t == Table::base;
+    std::string sql = "INSERT INTO " + table_name(t) + " (" + store::columns(kIntegration) +
+                      (base ? ", synced_at, content_hash, unknown_fields" : "") + ") VALUES (" +
+                      store::placeholders(kIntegration) + (base ? ",?,?,?" : "") + ") ON CONFLICT(id) DO UPDATE SET " +
+                      store::set_from_excluded(kIntegration) +
+                      (base ? ", synced_at = excluded.synced_at, content_hash = excluded.content_hash, "
+                              "unknown_fields = excluded.unknown_fields"
+                            : "");
     SQLite::Statement& q = store_.cached(sql);
-    q.bind(1, o.id);
-    bind_text(q, 2, o.name);
-    q.bind(3, static_cast<int64_t>(o.type));
-    bind_text(q, 4, o.logo);
-    bind_text(q, 5, o.metadata);
-    bind_text(q, 6, o.email);
-    bind_text(q, 7, o.recipient);
-    bind_text(q, 8, o.address_line_1);
-    bind_text(q, 9, o.address_line_2);
-    bind_text(q, 10, o.zip_code);
-    bind_text(q, 11, o.city);
-    if (t == Table::base) {
-      q.bind(12, now_iso8601());
-      q.bind(13, static_cast<int64_t>(content_hash(o)));
-      bind_text(q, 14, o.extra);
+    int next = store::bind_record(q, 1, o);
+    if (base) {
+      q.bind(next, now_iso8601());
+      q.bind(next + 1, static_cast<int64_t>(content_hash(o)));
+      bind_text(q, next + 2, o.extra);
     }
     q.exec();
     return ok_status();

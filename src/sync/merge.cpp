@@ -5,8 +5,8 @@ namespace gigasync {
 MergeResult three_way(const Integration& base, const Integration& local, const Integration& remote) {
   MergeResult out;
   out.merged = local;
-  out.merged.type = remote.type;
-  for (auto field : kMutableFields) {
+  out.merged.set("type", remote.get("type"));
+  for (auto field : mutable_fields()) {
     auto b = base.get(field), l = local.get(field), r = remote.get(field);
     if (r == b || r == l) continue;  // no remote change, or both sides agree
     if (l == b) {
@@ -21,7 +21,7 @@ MergeResult three_way(const Integration& base, const Integration& local, const I
 
 std::vector<std::string> diff_fields(const Integration& a, const Integration& b) {
   std::vector<std::string> out;
-  for (auto field : kIntegrationFields)
+  for (auto field : integration_fields())
     if (a.get(field) != b.get(field)) out.emplace_back(field);
   return out;
 }

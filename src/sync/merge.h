@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "gigasync/integration.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(sync);
 
 namespace gigasync {
 

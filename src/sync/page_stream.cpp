@@ -4,7 +4,7 @@
 #include <optional>
 #include <set>
 
-#include "util/parallel.h"
+#include "gigasync/parallel.h"
 
 namespace gigasync {
 namespace {

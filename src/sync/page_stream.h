@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "gigasync/api_client.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(sync);
 
 namespace gigasync {
 

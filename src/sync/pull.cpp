@@ -14,7 +14,7 @@
 #include "sync/merge.h"
 #include "sync/page_stream.h"
 #include "sync/reconcile.h"
-#include "util/parallel.h"
+#include "gigasync/parallel.h"
 
 namespace gigasync {
 namespace {
@@ -94,7 +94,7 @@ Status describe(Store& store, PullStage& stage, const PullPlan& plan, std::vecto
   auto describe_one = [&](const Integration& r) -> Status {
     auto b = store.load_one(Table::base, r.id);
     if (!b) return b.error();
-    if (!b.value()) out.push_back("pull: would insert integration " + r.id + " (" + r.name.value_or("") + ")");
+    if (!b.value()) out.push_back("pull: would insert integration " + r.id + " (" + r.get("name").value_or("") + ")");
     else if (!(**b == r)) out.push_back("pull: would update integration " + r.id + ": " + join(diff_fields(**b, r), ", "));
     return ok_status();
   };

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "gigasync/sync.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(sync);
 
 namespace gigasync {
 

@@ -8,7 +8,7 @@
 #include "gigasync/json.h"
 #include "gigasync/outbox.h"
 #include "sync/reconcile.h"
-#include "util/parallel.h"
+#include "gigasync/parallel.h"
 
 namespace gigasync {
 namespace {

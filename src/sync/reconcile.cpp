@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "gigasync/json.h"
-#include "outbox/history.h"
 #include "sync/merge.h"
 
 namespace gigasync {
@@ -15,7 +14,7 @@ constexpr const char* kDeletedLocally = "(deleted locally)";
 std::string shown(const std::optional<std::string>& v) { return v ? json::quote(*v) : "null"; }
 
 bool same_content(const Integration& a, const Integration& b) {
-  for (auto f : kMutableFields)
+  for (auto f : mutable_fields())
     if (a.get(f) != b.get(f)) return false;
   return true;
 }
@@ -38,7 +37,7 @@ Status Reconciler::copy_remote(const std::optional<Integration>& base, const Int
   if (auto s = txn_.upsert(Table::base, remote); !s) return s;
   if (!base) {
     counts_.inserted++;
-    return txn_.add_history({remote.id, "remote", "insert", "", std::nullopt, object_json(remote)});
+    return txn_.add_history({remote.id, "remote", "insert", "", std::nullopt, json::object_json(remote)});
   }
   counts_.updated++;
   return history_diff(*base, remote, diff_fields(*base, remote));
@@ -133,7 +132,7 @@ Status Reconciler::merge_remote(const Integration& base, const Integration& remo
 // The row was deleted locally (a DELETE waits) and the API has a version of it.
 Status Reconciler::deleted_locally(const Integration& agreed, const Integration& remote) {
   if (same_content(agreed, remote)) return ok_status();  // not edited remotely: the DELETE goes
-  Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(agreed), std::nullopt, object_json(remote));
+  Conflict row = make_conflict(remote.id, kDeletedLocally, json::object_json(agreed), std::nullopt, json::object_json(remote));
   if (policy_ == ConflictPolicy::remote_wins) {
     row.resolution = "remote-wins";
     if (auto s = outbox_.close_all(remote.id, "dropped: the API's edited row was kept (remote-wins)", ChangeState::superseded); !s) return s;
@@ -149,7 +148,7 @@ Status Reconciler::apply_remote_delete(const Integration& base) {
     if (auto s = txn_.remove(Table::mirror, base.id); !s) return s;
     if (auto s = txn_.remove(Table::base, base.id); !s) return s;
     counts_.deleted++;
-    return txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt});
+    return txn_.add_history({base.id, "remote", "delete", "", json::object_json(base), std::nullopt});
   }
   return delete_with_local_changes(base);
 }
@@ -162,14 +161,14 @@ Status Reconciler::delete_with_local_changes(const Integration& base) {
   if (!local) return local.error();
   if (auto s = txn_.remove(Table::base, base.id); !s) return s;
   counts_.deleted++;
-  if (auto s = txn_.add_history({base.id, "remote", "delete", "", object_json(base), std::nullopt}); !s) return s;
+  if (auto s = txn_.add_history({base.id, "remote", "delete", "", json::object_json(base), std::nullopt}); !s) return s;
   if (!local.value()) return outbox_.close_all(base.id, "done: deleted on both sides", ChangeState::done);
   if (mirror_id == base.id && same_content(json::canonical_row(**local), base)) {
     // Edited and undone: nothing local is left to keep.
     if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
     return outbox_.close_all(base.id, "done: deleted remotely, no local difference left", ChangeState::done);
   }
-  Conflict row = make_conflict(base.id, kDeletedRemotely, object_json(base), object_json(**local), std::nullopt);
+  Conflict row = make_conflict(base.id, kDeletedRemotely, json::object_json(base), json::object_json(**local), std::nullopt);
   if (policy_ == ConflictPolicy::remote_wins) {
     row.resolution = "remote-wins";
     if (auto s = txn_.remove(Table::mirror, mirror_id); !s) return s;
@@ -177,7 +176,7 @@ Status Reconciler::delete_with_local_changes(const Integration& base) {
   } else if (policy_ == ConflictPolicy::local_wins) {
     row.resolution = "local-wins";
     if (auto s = outbox_.close_all(base.id, "superseded: created again after a remote delete (local-wins)", ChangeState::superseded); !s) return s;
-    if (auto s = outbox_.requeue(base.id, ChangeOp::create, {kMutableFields.begin(), kMutableFields.end()},
+    if (auto s = outbox_.requeue(base.id, ChangeOp::create, {mutable_fields().begin(), mutable_fields().end()},
                                  ChangeState::pending); !s)
       return s;
   }
@@ -200,7 +199,7 @@ Status Reconciler::apply_remote_rename(const Integration& base, const Integratio
   if (active_.count(base.id)) active_.insert(remote.id);
   if (!local.value() && active_.count(remote.id)) {
     // Deleted locally, renamed remotely: the rename is a remote edit (of the id).
-    Conflict row = make_conflict(remote.id, kDeletedLocally, object_json(base), std::nullopt, object_json(remote));
+    Conflict row = make_conflict(remote.id, kDeletedLocally, json::object_json(base), std::nullopt, json::object_json(remote));
     if (policy_ == ConflictPolicy::remote_wins) {
       row.resolution = "remote-wins";
       if (auto s = outbox_.close_all(remote.id, "dropped: the API's renamed row was kept (remote-wins)", ChangeState::superseded); !s) return s;

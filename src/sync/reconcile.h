@@ -9,6 +9,8 @@
 #include "gigasync/config.h"
 #include "gigasync/outbox.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_PRIVATE(sync);
 
 namespace gigasync {
 

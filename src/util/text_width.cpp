@@ -1,4 +1,4 @@
-#include "util/text_width.h"
+#include "gigasync/text_width.h"
 
 namespace gigasync {
 namespace {

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "daemon/change_watch.h"
+#include "gigasync/change_watch.h"
 #include "daemon/notify.h"
 #include "daemon/schedule.h"
 #include "gigasync/log.h"

@@ -11,6 +11,7 @@
 #include "gigasync/json.h"
 #include "gigasync/outbox.h"
 #include "gigasync/store.h"
+#include "store/internals.h"
 #include "support/process.h"
 #include "sync/merge.h"
 #include "sync/reconcile.h"
@@ -116,7 +117,7 @@ struct Fixture {
   }
 
   long long history_count(const std::string& where) {
-    return store->db().execAndGet("SELECT count(*) FROM integration_changes WHERE " + where).getInt64();
+    return StoreInternals::db(*store).execAndGet("SELECT count(*) FROM integration_changes WHERE " + where).getInt64();
   }
 
   TempDir dir;

@@ -14,9 +14,9 @@
 #include "gigasync/config.h"
 #include "gigasync/metrics.h"
 #include "gigasync/store.h"
-#include "ops/metrics_http.h"
-#include "ops/metrics_text.h"
-#include "store/metrics_snapshot.h"
+#include "gigasync/metrics_http.h"
+#include "gigasync/metrics_text.h"
+#include "gigasync/metrics_snapshot.h"
 #include "support/process.h"
 
 using namespace gigasync;

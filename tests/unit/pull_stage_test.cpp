@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gigasync/store.h"
+#include "store/internals.h"
 #include "store/pull_queries.h"
 #include "store/schema.h"
 #include "support/process.h"
@@ -103,7 +104,7 @@ TEST_CASE("pull stage: an edit made between prepare_apply and the write lock is 
   CHECK(applied.inserted == 1);
   CHECK(applied.updated == 1);
   CHECK(with_changes == std::vector<std::string>{"b"});
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
   CHECK(one(db, "SELECT city FROM integration_base WHERE id = 'a'") == "Malmö");
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'c'") == "Lund");
@@ -132,7 +133,7 @@ TEST_CASE("pull stage: a first load writes no history, and a failed apply leaves
   auto rolled_back = apply(*store, **stage, watermark.value(), with_changes, false);
   CHECK(rolled_back.inserted == 2);
   CHECK(with_changes.empty());
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   CHECK(one(db, "SELECT count(*) FROM integrations") == "0");
   CHECK(one(db, "SELECT count(*) FROM integration_base") == "0");
   CHECK(one(db, "SELECT count(*) FROM integration_changes") == "0");
@@ -193,7 +194,7 @@ TEST_CASE("pull stage: the bulk apply (triggers off while it runs) leaves the co
   auto applied = pull_page(*store, {sample("a", "Malmö"), sample("n", "Lund")});
   CHECK(applied.inserted == 1);
   CHECK(applied.updated == 1);
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   CHECK(one(db, "SELECT count(*) FROM pending_changes") == "0");  // the pull's own writes are not edits
   // Every trigger a new mirror has is listed as gigasync's own, so the fast path (triggers off) is
   // the one taken unless a person adds a trigger.
@@ -213,10 +214,10 @@ TEST_CASE("store: a new mirror uses 16 KiB pages and the pull's TEMP tables 64 K
   TempDir dir;
   {
     auto store = open_store(dir);
-    CHECK(one(store->db(), "PRAGMA page_size") == "16384");
+    CHECK(one(StoreInternals::db(*store), "PRAGMA page_size") == "16384");
     auto stage = PullStage::open(*store);
     REQUIRE(stage.ok());
-    CHECK(one(store->db(), "PRAGMA temp.page_size") == "65536");
+    CHECK(one(StoreInternals::db(*store), "PRAGMA temp.page_size") == "65536");
   }
   // A mirror made with 4 KiB pages (as before) is opened and written as it is.
   const std::string old_path = dir.str("old.db");
@@ -228,9 +229,9 @@ TEST_CASE("store: a new mirror uses 16 KiB pages and the pull's TEMP tables 64 K
   }
   auto old = Store::open(old_path);
   REQUIRE(old.ok());
-  CHECK(one((*old)->db(), "PRAGMA page_size") == "4096");
+  CHECK(one(StoreInternals::db(**old), "PRAGMA page_size") == "4096");
   seed(**old, sample("a", "Kiruna"));
-  CHECK(one((*old)->db(), "SELECT city FROM integrations") == "Kiruna");
+  CHECK(one(StoreInternals::db(**old), "SELECT city FROM integrations") == "Kiruna");
 }
 
 TEST_CASE("pull stage: the per-object base look-up reads the covering index only, also after PRAGMA optimize",
@@ -238,7 +239,7 @@ TEST_CASE("pull stage: the per-object base look-up reads the covering index only
   TempDir dir;
   auto store = open_store(dir);
   for (int i = 0; i < 50; ++i) seed(*store, sample("id-" + std::to_string(i), "Kiruna"));
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   db.exec("ANALYZE");  // the statistics with which the planner had picked the primary key's index
   SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + gigasync::store::kBaseLookup);
   std::string details;
@@ -261,7 +262,7 @@ TEST_CASE("pull stage: a trigger of a person's on the mirror fires for pulled ro
                "INSERT INTO my_audit VALUES (NEW.id, NEW.city); END");
   }
   pull_page(*store, {sample("a", "Malmö"), sample("n", "Lund")});
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   CHECK(one(db, "SELECT group_concat(id || '=' || city, ',') FROM (SELECT * FROM my_audit ORDER BY id)") ==
         "a=Malmö,n=Lund");
   CHECK(one(db, "SELECT count(*) FROM pending_changes") == "0");  // gigasync's own triggers stay quiet

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "gigasync/store.h"
+#include "store/internals.h"
 #include "store/schema.h"
 #include "support/process.h"
 
@@ -41,7 +42,7 @@ TEST_CASE("a version 4 database migrates to 5 keeping its outbox, with settled s
   auto store = Store::open(path);
   INFO((store ? "" : store.error().message));
   REQUIRE(store);
-  auto& db = (*store)->db();
+  auto& db = StoreInternals::db(**store);
   CHECK(db.execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
   auto state = [&](int id) {
     return db.execAndGet("SELECT state FROM pending_changes WHERE id = " + std::to_string(id)).getString();

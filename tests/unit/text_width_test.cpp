@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "util/text_width.h"
+#include "gigasync/text_width.h"
 
 using gigasync::display_width;
 using gigasync::fit;

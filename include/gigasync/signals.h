@@ -14,7 +14,10 @@
 #include <mutex>
 #include <thread>
 
-namespace gigasync::daemon {
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
+namespace gigasync {
 
 // Which signals a process takes over: the daemon's four, or a one-shot command's stop signals.
 enum class SignalSet { daemon, command };
@@ -48,4 +51,4 @@ class Signals {
   std::thread thread_;
 };
 
-}  // namespace gigasync::daemon
+}  // namespace gigasync

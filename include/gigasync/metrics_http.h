@@ -11,6 +11,8 @@
 
 #include "gigasync/config.h"
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(ops);
 
 namespace httplib {
 class Server;

@@ -1,9 +1,11 @@
-#include "daemon/change_watch.h"
+#include "gigasync/change_watch.h"
+
+#include "gigasync/change.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
-namespace gigasync::daemon {
+namespace gigasync {
 
 Result<std::unique_ptr<ChangeWatch>> ChangeWatch::open(const std::string& path) {
   try {
@@ -28,9 +30,9 @@ long long ChangeWatch::data_version() {
 
 ChangeWatch::Fingerprint ChangeWatch::fingerprint() {
   SQLite::Statement q(*db_,
-                      "SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), '') || (SELECT coalesce(group_concat(key "
+                      std::string("SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), '') || (SELECT coalesce(group_concat(key "
                       "|| '=' || value), '') FROM gigasync_state) FROM pending_changes "
-                      "WHERE state = 'pending' AND attempts = 0");
+                      "WHERE state = ") + sql_literal(ChangeState::pending) + " AND attempts = 0");
   q.executeStep();
   return Fingerprint{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString()};
 }
@@ -50,4 +52,4 @@ bool ChangeWatch::poll() {
   }
 }
 
-}  // namespace gigasync::daemon
+}  // namespace gigasync

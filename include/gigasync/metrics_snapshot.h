@@ -4,6 +4,8 @@
 // down when database.keep_history_days prunes old runs: Prometheus takes that as a reset).
 #include "gigasync/error.h"
 #include "gigasync/store.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(store);
 
 namespace gigasync::store {
 

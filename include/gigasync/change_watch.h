@@ -11,12 +11,14 @@
 #include <string>
 
 #include "gigasync/error.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(store);
 
 namespace SQLite {
 class Database;
 }
 
-namespace gigasync::daemon {
+namespace gigasync {
 
 class ChangeWatch {
  public:
@@ -46,4 +48,4 @@ class ChangeWatch {
   Fingerprint seen_;
 };
 
-}  // namespace gigasync::daemon
+}  // namespace gigasync

@@ -6,6 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
 namespace gigasync {
 
 template <class Fn>

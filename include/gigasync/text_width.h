@@ -4,6 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(util);
+
 namespace gigasync {
 
 // Columns `s` takes on a terminal: one per code point, two for East Asian wide and emoji ones,

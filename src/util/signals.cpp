@@ -1,4 +1,4 @@
-#include "daemon/signals.h"
+#include "gigasync/signals.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -8,7 +8,7 @@
 
 #include "gigasync/cancel.h"
 
-namespace gigasync::daemon {
+namespace gigasync {
 namespace {
 
 // SIGUSR1 is in both sets: the destructor uses it to end the waiting thread's sigwaitinfo().
@@ -77,4 +77,4 @@ void Signals::loop() {
   }
 }
 
-}  // namespace gigasync::daemon
+}  // namespace gigasync

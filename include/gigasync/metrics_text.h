@@ -4,7 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "store/metrics_snapshot.h"
+#include "gigasync/metrics_snapshot.h"
+#include "gigasync/layer.h"
+GIGASYNC_LAYER(ops);
 
 namespace gigasync::ops {
 
