@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -681,26 +682,154 @@ TEST_CASE("a Store::Txn that is not committed leaves nothing behind and capturin
 
 // --- reports -----------------------------------------------------------------------------------
 
-TEST_CASE("the report views exist and can be queried", "[store]") {
+namespace {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+// The rows of `sql`, every value as text ("<null>" for NULL), as a person's sqlite3 shell reads them.
+Rows rows_of(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement q(db, sql);
+  Rows out;
+  while (q.executeStep()) {
+    std::vector<std::string> row;
+    for (int i = 0; i < q.getColumnCount(); ++i)
+      row.push_back(q.getColumn(i).isNull() ? "<null>" : q.getColumn(i).getString());
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every report view shows the rows it reports", "[store][report]") {
   TempDir dir;
   auto store = open_store(dir);
   seed(*store, sample("web", 1));
+  seed(*store, sample("invoice", 2));
   seed(*store, sample("a"));
+  seed(*store, sample("b"));
   auto sh = shell(dir);
+  // Two local edits: a's stays pending, b's is sent and refused (failed).
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
-  std::vector<std::string> views;
+  sh->exec("UPDATE integrations SET email = 'not@an.email' WHERE id = 'b'");
+  auto changes = all_changes(*store);
+  REQUIRE(changes.size() == 2);
+  REQUIRE(changes[0].integration_id == "a");
+  REQUIRE(changes[1].integration_id == "b");
+  const std::string a_change = std::to_string(changes[0].id), b_change = std::to_string(changes[1].id);
+  Change failed = changes[1];
+  failed.state = gigasync::ChangeState::failed;
+  failed.attempts = 1;
+  failed.sent_body = failed.payload;
+  failed.last_error = "email: Enter a valid email address.";
+  update_change(*store, failed);
+
+  // History older than the 7 days the report shows, then what a cycle records.
+  store->db().exec("INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
+                   "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 days'), 'a', 'remote', 'update', 'name', "
+                   "'Old', 'Acme a')");
+  long long conflict_id = 0;
   {
-    SQLite::Statement q(store->db(), "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'report_%' ORDER BY name");
-    while (q.executeStep()) views.push_back(q.getColumn(0).getString());
+    Store::Txn txn(*store);
+    REQUIRE(txn.begin().ok());
+    auto opened = txn.record_conflict(gigasync::make_conflict("a", "city", "Stockholm", "Lund", "Malmö"));
+    REQUIRE(opened.ok());
+    conflict_id = opened.value();
+    auto resolved = gigasync::make_conflict("b", "name", "Acme b", "Local b", "Remote b");
+    resolved.resolution = "kept local";
+    REQUIRE(txn.record_conflict(resolved).ok());  // resolved: not an open conflict
+    gigasync::HistoryEntry field;
+    field.integration_id = "a";
+    field.source = "remote";
+    field.op = "update";
+    field.field = "zip_code";
+    field.old_value = "111 22";
+    field.new_value = "222 33";
+    REQUIRE(txn.add_history(field).ok());
+    gigasync::HistoryEntry gone;  // a whole-row delete of an integration no longer in the mirror
+    gone.integration_id = "gone";
+    gone.source = "remote";
+    gone.op = "delete";
+    gone.old_value = R"({"name":"Gone AB","city":"Lund"})";
+    REQUIRE(txn.add_history(gone).ok());
+    REQUIRE(txn.commit().ok());
   }
-  CHECK(views.size() >= 6);
-  for (const auto& v : views) {
-    INFO(v);
-    CHECK_NOTHROW(sh->execAndGet("SELECT count(*) FROM " + v));
+
+  // Two finished runs and one still running.
+  auto pull = store->begin_run("pull");
+  REQUIRE(pull.ok());
+  gigasync::RunRecord run;
+  run.id = pull.value();
+  run.status = "ok";
+  run.fetched = 4;
+  run.inserted = 4;
+  REQUIRE(store->finish_run(run).ok());
+  auto full = store->begin_run("full");
+  REQUIRE(full.ok());
+  run = gigasync::RunRecord{};
+  run.id = full.value();
+  run.status = "partial";
+  run.fetched = 4;
+  run.updated = 1;
+  run.deleted = 1;
+  run.pushed = 1;
+  run.push_failed = 1;
+  run.conflicts = 1;
+  run.error = "1 change failed";
+  REQUIRE(store->finish_run(run).ok());
+  auto running = store->begin_run("push");
+  REQUIRE(running.ok());
+
+  std::set<std::string> checked;  // the views this test reads
+  auto rows = [&](const std::string& view, const std::string& columns, const std::string& order = "") {
+    checked.insert(view);
+    return rows_of(*sh, "SELECT " + columns + " FROM " + view + order);
+  };
+
+  {  // report_integrations_by_type
+    CHECK(rows("report_integrations_by_type", "type, kind, integrations", " ORDER BY type") ==
+          Rows{{"1", "web app", "1"}, {"2", "invoice", "1"}, {"3", "custom", "2"}});
   }
-  CHECK(sh->execAndGet("SELECT count(*) FROM report_pending_changes WHERE integration_id = 'a'").getInt() == 1);
-  CHECK(sh->execAndGet("SELECT integrations FROM report_integrations_by_type WHERE type = 3").getInt() == 1);
-  CHECK(sh->execAndGet("SELECT kind FROM report_integrations_by_type WHERE type = 1").getString() == "web app");
+  // A payload as "field=value" pairs: the fields the change sends, with their values.
+  const std::string payload = "(SELECT group_concat(key || '=' || value, ', ') FROM json_each(payload))";
+  {  // report_pending_changes: every active change, with its op, state and payload
+    CHECK(rows("report_pending_changes", "id, integration_id, name, op, state, attempts, last_error, " + payload) ==
+          Rows{{a_change, "a", "Acme a", "update", "pending", "0", "<null>", "city=Lund"},
+               {b_change, "b", "Acme b", "update", "failed", "1", "email: Enter a valid email address.",
+                "email=not@an.email"}});
+  }
+  {  // report_failed_changes: the failed change with its last error
+    CHECK(rows("report_failed_changes", "id, integration_id, name, op, last_error, updated_at IS NOT NULL, " + payload) ==
+          Rows{{b_change, "b", "Acme b", "update", "email: Enter a valid email address.", "1", "email=not@an.email"}});
+  }
+  {  // report_open_conflicts: the open conflict with its three values, not the resolved one
+    CHECK(rows("report_open_conflicts",
+               "id, integration_id, name, field, base_value, local_value, remote_value, detected_at IS NOT NULL") ==
+          Rows{{std::to_string(conflict_id), "a", "Acme a", "city", "Stockholm", "Lund", "Malmö", "1"}});
+  }
+  {  // report_recent_history: the last 7 days, field by field, a deleted integration by its last name
+    CHECK(rows("report_recent_history", "integration_id, name, source, op, field, old_value, new_value") ==
+          Rows{{"gone", "Gone AB", "remote", "delete", "city", "Lund", "<null>"},
+               {"gone", "Gone AB", "remote", "delete", "name", "Gone AB", "<null>"},
+               {"a", "Acme a", "remote", "update", "zip_code", "111 22", "222 33"}});
+  }
+  {  // report_sync_health: every run, newest first, with its counts and how long it took
+    const std::string columns = "id, mode, status, fetched, inserted, updated, deleted, pushed, push_failed, conflicts, "
+                                "error, started_at IS NOT NULL, finished_at >= started_at, seconds >= 0";
+    CHECK(rows("report_sync_health", columns) ==
+          Rows{{std::to_string(running.value()), "push", "running", "0", "0", "0", "0", "0", "0", "0", "<null>", "1",
+                "<null>", "<null>"},
+               {std::to_string(full.value()), "full", "partial", "4", "0", "1", "1", "1", "1", "1", "1 change failed", "1",
+                "1", "1"},
+               {std::to_string(pull.value()), "pull", "ok", "4", "4", "0", "0", "0", "0", "0", "<null>", "1", "1", "1"}});
+  }
+  // Every report view is one of those read above: a new one needs its rows checked here too.
+  std::set<std::string> views;
+  for (const auto& row : rows_of(*sh, "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'report\\_%' "
+                                      "ESCAPE '\\'"))
+    views.insert(row[0]);
+  INFO("the report views in the schema, and those whose rows this test checks");
+  CHECK(views == checked);
 }
 
 TEST_CASE("maintain deletes history, runs, settled changes and resolved conflicts older than the retention",
