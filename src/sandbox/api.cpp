@@ -13,14 +13,6 @@ constexpr std::string_view kListPath = "/v2/integrations/";
 constexpr const char* kListAllow = "GET, POST, HEAD, OPTIONS";
 constexpr const char* kDetailAllow = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
 
-ApiResponse options_response(const char* name, const char* allow) {
-  ApiResponse r = json_response(200, std::string("{\"name\":") + quote(name) +
-                                         ",\"description\":\"\",\"renders\":[\"application/json\"],"
-                                         "\"parses\":[\"application/json\"]}");
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 // The type filter: absent or empty = none; not an integer = 400.
 bool parse_type(const std::vector<QueryParam>& q, std::optional<int>& type) {
   auto raw = query_value(q, "type");
@@ -80,6 +72,14 @@ ApiResponse detail_route(State& s, const ApiRequest& r, const std::string& id) {
 
 }  // namespace
 
+ApiResponse options_response(const char* name, const char* allow) {
+  ApiResponse r = json_response(200, std::string("{\"name\":") + quote(name) +
+                                         ",\"description\":\"\",\"renders\":[\"application/json\"],"
+                                         "\"parses\":[\"application/json\"]}");
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
 ApiResponse not_allowed(const std::string& method, const char* allow) {
   ApiResponse r = json_response(405, detail_json("Method \"" + method + "\" not allowed."));
   r.headers.emplace_back("Allow", allow);
@@ -100,6 +100,12 @@ ApiResponse empty_response(int status) {
   return r;
 }
 
+void integration_renamed(State& s, const std::string& old_id, const std::string& new_id) {
+  s.accounts.rename(old_id, new_id);
+}
+
+void integration_removed(State& s, const std::string& id) { s.accounts.erase(id); }
+
 std::vector<const Record*> filtered(const Store& store, std::optional<int> type) {
   std::vector<const Record*> out;
   out.reserve(store.size());
@@ -115,6 +121,7 @@ ApiResponse handle_api(State& s, const ApiRequest& r, std::string_view link_orig
     std::string id = r.path.substr(kListPath.size(), r.path.size() - kListPath.size() - 1);
     if (!id.empty() && id.find('/') == std::string::npos) return detail_route(s, r, id);
   }
+  if (auto answered = handle_account_api(s, r, link_origin)) return std::move(*answered);
   return json_response(404, detail_json("Not found."));
 }
 

@@ -18,9 +18,9 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-// Parses a write's body into `doc`. An empty body is {}. nullopt = parsed into an object;
-// otherwise the 415 or 400 to answer.
-std::optional<ApiResponse> parse_body(const ApiRequest& r, rapidjson::Document& doc) {
+}  // namespace
+
+std::optional<ApiResponse> parse_body(const ApiRequest& r, rapidjson::Document& doc, bool allow_array) {
   if (r.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     doc.SetObject();
     return std::nullopt;
@@ -35,12 +35,14 @@ std::optional<ApiResponse> parse_body(const ApiRequest& r, rapidjson::Document& 
                                           rapidjson::GetParseError_En(doc.GetParseError()) +
                                           " (offset " + std::to_string(doc.GetErrorOffset()) + ")"));
   }
-  if (!doc.IsObject()) {
+  if (!doc.IsObject() && !(allow_array && doc.IsArray())) {
     return json_response(400, non_field_error_json(std::string("Invalid data. Expected a dictionary, but got ") +
                                                    python_type_name(doc) + "."));
   }
   return std::nullopt;
 }
+
+namespace {
 
 std::string unused_uuid(State& s) {
   std::string id = s.gen.uuid4();
@@ -77,14 +79,18 @@ ApiResponse update_integration(State& s, const ApiRequest& r, const Record& curr
   if (!result.errors.empty()) return json_response(400, result.errors.to_json());
   ApiResponse resp = json_response(200, to_json(result.record));
   resp.applied = result.record.json != current.json || result.record.extra != current.extra;
-  s.store.replace(current.id, std::move(result.record));  // a new id: renamed in place
+  std::string old_id = current.id, new_id = result.record.id;
+  s.store.replace(old_id, std::move(result.record));  // a new id: renamed in place
+  integration_renamed(s, old_id, new_id);
   return resp;
 }
 
 ApiResponse delete_integration(State& s, const Record& current) {
   if (current.type == 1) return json_response(403, detail_json("The web app integration can not be deleted."));
   if (current.type == 2) return read_only();
-  s.store.erase(std::string(current.id));
+  std::string id = current.id;
+  s.store.erase(id);
+  integration_removed(s, id);
   ApiResponse resp = empty_response(204);
   resp.applied = true;
   return resp;

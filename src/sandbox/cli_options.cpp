@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "gigasync/sandbox.h"
+#include "gigasync/timestamp.h"
 
 namespace gigasync::sandbox {
 namespace {
@@ -31,7 +32,40 @@ void add_fault_options(CLI::App& sub, Faults& f) {
   sub.add_option("--foreign-next", f.foreign_next, "Origin to use in next/previous links (e.g. http://127.0.0.2:9/)");
   sub.add_flag("--forbid", f.forbid, "Answer every API request 403 (IP allow-list)");
   sub.add_option("--fault-seed", f.fault_seed, "RNG seed for the fault fractions");
+  sub.add_option("--refuse-integration", f.refused_integrations,
+                 "Answer 403 to requests for this integration's objects (Integration-ID); repeatable");
+  sub.add_option("--webhook-drop-rate", f.webhook_drop_rate, "Fraction of webhook deliveries never sent")
+      ->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--webhook-repeat-rate", f.webhook_repeat_rate, "Fraction of webhook deliveries sent twice")
+      ->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--webhook-reorder-rate", f.webhook_reorder_rate,
+                 "Fraction of webhook deliveries held back and sent after the next one")
+      ->check(CLI::Range(0.0, 1.0));
+  sub.add_option("--webhook-delay-ms", f.webhook_delay_ms, "Delay before every webhook delivery (ms)")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--webhook-bad-signature-rate", f.webhook_bad_signature_rate,
+                 "Fraction of webhook deliveries whose first attempt has a wrong signature")
+      ->check(CLI::Range(0.0, 1.0));
 }
+
+// Every /_sandbox/ endpoint, for --help (the same list as in include/gigasync/sandbox.h).
+const char* kAdminHelp = R"(Admin endpoints (same token, no faults, not in the request log; IID = integration id,
+RESOURCE = employees | payouts | payruns | invoices | webhooks):
+  GET    /_sandbox/requests                      the request log (JSON array)
+  GET    /_sandbox/faults                        the faults; POST a JSON object to change some
+  GET    /_sandbox/integrations/                 every integration (JSON array)
+  PUT    /_sandbox/integrations/IID              store an integration as given; DELETE removes it
+  GET    /_sandbox/integrations/IID/RESOURCE/    every object of RESOURCE (JSON array)
+  GET    /_sandbox/integrations/IID/RESOURCE/ID  one object; PATCH sets fields as given (stamps
+                                                 nothing, no event); DELETE removes it with what
+                                                 depends on it
+  POST   /_sandbox/integrations/IID/employees/ID/notify | claim | verify
+  POST   /_sandbox/integrations/IID/payouts/ID/notify | accept | cancel
+  POST   /_sandbox/integrations/IID/payruns/ID/close | pay
+  POST   /_sandbox/integrations/IID/invoices/ID/issue | pay
+  GET    /_sandbox/clock                         {"now":..,"offset_s":..}; POST {"offset_s": N} steps it
+  GET    /_sandbox/webhook-deliveries            every delivery attempt; ?pending=1: {"pending": N};
+                                                 DELETE forgets them)";
 
 // The token: the file's first line (trailing whitespace stripped), else the environment.
 bool resolve_token(Options& o, const std::string& token_file) {
@@ -108,7 +142,18 @@ void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
   sub.add_option("--request-log", o.request_log, "Append one JSON line per API request to this file");
   sub.add_option("--extra-field", o.extra_fields,
                  "Serve a field the documents do not describe (writable text, default \"\"); repeatable");
+  sub.add_option("--seed-payouts", o.seed_payouts,
+                 "Payouts to generate across the seeded integrations, with employees, payruns and invoices")
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--clock-start", o.clock_start, "ISO 8601 time the sandbox's clock starts at (default: now)")
+      ->check([](const std::string& v) {
+        return parse_iso8601(v) ? std::string() : std::string("not an ISO 8601 time: ") + v;
+      });
+  sub.add_option("--webhook-retry-ms", o.webhook_retry_ms, "First retry delay of a failed webhook delivery (ms)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   add_fault_options(sub, o.faults);
+  sub.footer(kAdminHelp);
 }
 
 int run_foreground(Options o, const std::string& token_file) {
@@ -120,8 +165,10 @@ int run_foreground(Options o, const std::string& token_file) {
     return exit_code(port.error());
   }
   StopSignals stop;
-  std::cout << "gigasync sandbox: listening on " << server.base_url() << " (" << server.object_count()
-            << " integrations)" << std::endl;
+  ObjectCounts n = server.counts();
+  std::cout << "gigasync sandbox: listening on " << server.base_url() << " (" << n.integrations << " integrations, "
+            << n.employees << " employees, " << n.payouts << " payouts, " << n.payruns << " payruns, " << n.invoices
+            << " invoices)" << std::endl;
   stop.wait();
   server.stop();
   return 0;

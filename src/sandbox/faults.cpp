@@ -1,11 +1,14 @@
 #include "sandbox/faults.h"
 
+#include <algorithm>
+
 namespace gigasync::sandbox {
 
 void FaultState::set(const Faults& f) {
   std::lock_guard lock(mu_);
   faults_ = f;
   rng_.seed(f.fault_seed);
+  webhook_rng_.seed(f.fault_seed ^ 0x5bd1e995u);
   requests_ = 0;
   list_reads_ = 0;
 }
@@ -15,9 +18,28 @@ Faults FaultState::get() const {
   return faults_;
 }
 
-bool FaultState::roll(double rate) {
+bool FaultState::roll(std::mt19937& rng, double rate) {
   if (rate <= 0) return false;
-  return static_cast<double>(rng_()) / 4294967296.0 < rate;
+  return static_cast<double>(rng()) / 4294967296.0 < rate;
+}
+
+bool FaultState::refuses(const std::string& integration_id) const {
+  std::lock_guard lock(mu_);
+  const auto& refused = faults_.refused_integrations;
+  return std::find(refused.begin(), refused.end(), integration_id) != refused.end();
+}
+
+// Every rate is drawn for every delivery, whatever the others gave, so one rate's setting
+// never shifts another's draws.
+WebhookFaultDecision FaultState::draw_webhook() {
+  std::lock_guard lock(mu_);
+  WebhookFaultDecision d;
+  d.drop = roll(webhook_rng_, faults_.webhook_drop_rate);
+  d.repeat = roll(webhook_rng_, faults_.webhook_repeat_rate);
+  d.reorder = roll(webhook_rng_, faults_.webhook_reorder_rate);
+  d.bad_signature = roll(webhook_rng_, faults_.webhook_bad_signature_rate);
+  d.delay_ms = faults_.webhook_delay_ms;
+  return d;
 }
 
 FaultDecision FaultState::draw(bool is_write, bool is_get) {
@@ -52,7 +74,9 @@ void apply_drift(State& s, const ServedPage& page) {
   std::size_t limit = page.begin > 0 ? page.begin : std::min(page.end, view.size());
   for (std::size_t i = limit; i > 0; --i) {
     if (view[i - 1]->type == 3) {
-      s.store.erase(std::string(view[i - 1]->id));
+      std::string id = view[i - 1]->id;
+      s.store.erase(id);
+      integration_removed(s, id);
       break;
     }
   }

@@ -24,6 +24,15 @@ struct FaultDecision {
   std::string link_origin;     // foreign_next without its trailing '/', or "" for our own
 };
 
+// The faults for one webhook delivery, drawn when its event happens.
+struct WebhookFaultDecision {
+  bool drop = false;           // never sent
+  bool repeat = false;         // sent again right after its first 2XX
+  bool reorder = false;        // held back and sent right after the next delivery
+  bool bad_signature = false;  // its first attempt carries a wrong v1
+  int delay_ms = 0;            // waits this long before its first attempt
+};
+
 // Thread-safe.
 class FaultState {
  public:
@@ -35,13 +44,20 @@ class FaultState {
   FaultDecision draw(bool is_write, bool is_get);
   // Counts one answered list page; true when it is a drift_every-th one.
   bool count_list_read();
+  // true when requests for this integration's objects are refused (refused_integrations).
+  bool refuses(const std::string& integration_id) const;
+  // Draws one delivery's faults, from an RNG of its own (seeded from fault_seed too), so that
+  // deliveries and API requests do not shift each other's draws.
+  WebhookFaultDecision draw_webhook();
 
  private:
-  bool roll(double rate);  // REQUIRES: mu_ held
+  bool roll(double rate) { return roll(rng_, rate); }  // REQUIRES: mu_ held
+  static bool roll(std::mt19937& rng, double rate);
 
   mutable std::mutex mu_;
   Faults faults_;
   std::mt19937 rng_;
+  std::mt19937 webhook_rng_;
   long long requests_ = 0;
   long long list_reads_ = 0;
 };

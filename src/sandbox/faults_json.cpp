@@ -20,6 +20,25 @@ Setter rate_field(double Faults::*field) {
   };
 }
 
+Setter string_list(std::vector<std::string> Faults::*field) {
+  return [field](const Value& v, Faults& f) {
+    if (!v.IsArray()) return false;
+    std::vector<std::string> out;
+    for (const auto& item : v.GetArray()) {
+      if (!item.IsString()) return false;
+      out.emplace_back(item.GetString(), item.GetStringLength());
+    }
+    f.*field = std::move(out);
+    return true;
+  };
+}
+
+std::string string_list_json(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + quote(items[i]);
+  return out + "]";
+}
+
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> m = {
       {"latency_ms", int_field(&Faults::latency_ms)},
@@ -32,6 +51,12 @@ const std::map<std::string, Setter>& setters() {
       {"foreign_next", [](const Value& v, Faults& f) { return v.IsString() && ((f.foreign_next = v.GetString()), true); }},
       {"forbid", [](const Value& v, Faults& f) { return v.IsBool() && ((f.forbid = v.GetBool()), true); }},
       {"fault_seed", [](const Value& v, Faults& f) { return v.IsUint() && ((f.fault_seed = v.GetUint()), true); }},
+      {"refused_integrations", string_list(&Faults::refused_integrations)},
+      {"webhook_drop_rate", rate_field(&Faults::webhook_drop_rate)},
+      {"webhook_repeat_rate", rate_field(&Faults::webhook_repeat_rate)},
+      {"webhook_reorder_rate", rate_field(&Faults::webhook_reorder_rate)},
+      {"webhook_delay_ms", int_field(&Faults::webhook_delay_ms)},
+      {"webhook_bad_signature_rate", rate_field(&Faults::webhook_bad_signature_rate)},
   };
   return m;
 }
@@ -46,7 +71,13 @@ std::string faults_json(const Faults& f) {
          ",\"lose_response_rate\":" + std::to_string(f.lose_response_rate) +
          ",\"truncate_rate\":" + std::to_string(f.truncate_rate) +
          ",\"drift_every\":" + std::to_string(f.drift_every) + ",\"foreign_next\":" + quote(f.foreign_next) +
-         ",\"forbid\":" + (f.forbid ? "true" : "false") + ",\"fault_seed\":" + std::to_string(f.fault_seed) + "}";
+         ",\"forbid\":" + (f.forbid ? "true" : "false") + ",\"fault_seed\":" + std::to_string(f.fault_seed) +
+         ",\"refused_integrations\":" + string_list_json(f.refused_integrations) +
+         ",\"webhook_drop_rate\":" + std::to_string(f.webhook_drop_rate) +
+         ",\"webhook_repeat_rate\":" + std::to_string(f.webhook_repeat_rate) +
+         ",\"webhook_reorder_rate\":" + std::to_string(f.webhook_reorder_rate) +
+         ",\"webhook_delay_ms\":" + std::to_string(f.webhook_delay_ms) +
+         ",\"webhook_bad_signature_rate\":" + std::to_string(f.webhook_bad_signature_rate) + "}";
 }
 
 void update_faults(const Value& obj, Faults& f, FieldErrors& errors) {

@@ -55,6 +55,7 @@ ApiRequest to_api_request(const httplib::Request& req) {
   if (q != std::string::npos) r.query = req.target.substr(q + 1);
   r.body = req.body;
   r.content_type = req.get_header_value("Content-Type");
+  if (req.has_header("Integration-ID")) r.integration_id = req.get_header_value("Integration-ID");
   return r;
 }
 

@@ -119,6 +119,11 @@ ApiResponse Server::Impl::answer(const httplib::Request& req, const FaultDecisio
     add_fault(rec, "rate_limit");
     return throttled(d.retry_after_s);
   }
+  if (is_account_path(req.path) && req.has_header("Integration-ID") &&
+      faults.refuses(req.get_header_value("Integration-ID"))) {
+    add_fault(rec, "refuse_integration");
+    return json_response(403, detail_json("You do not have permission to perform this action."));
+  }
   reached = true;
   return endpoint(req, d, rec);
 }
@@ -127,7 +132,9 @@ ApiResponse Server::Impl::endpoint(const httplib::Request& req, const FaultDecis
   ApiRequest r = to_api_request(req);
   std::lock_guard lock(mu);
   const bool keyed = rec.idempotency_key.has_value() && is_write(r.method);
-  const std::uint64_t fingerprint = keyed ? request_fingerprint(r.method, r.path, r.body) : 0;
+  // The same key, path and body for another integration is another request.
+  const std::string scope = r.integration_id ? r.path + '\n' + *r.integration_id : r.path;
+  const std::uint64_t fingerprint = keyed ? request_fingerprint(r.method, scope, r.body) : 0;
   StoredResponse stored;
   auto found = keyed ? state.idempotency.find(*rec.idempotency_key, fingerprint, stored)
                      : IdempotencyStore::Lookup::miss;

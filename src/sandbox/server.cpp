@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "sandbox/account_admin.h"
+#include "sandbox/account_seed.h"
 #include "sandbox/json_text.h"
 #include "sandbox/seed.h"
 #include "sandbox/server_impl.h"
@@ -42,9 +44,24 @@ Result<int> bind(httplib::Server& http, const Options& o) {
 
 }  // namespace
 
-Server::Impl::Impl(Options o) : opts(std::move(o)), state(opts.data_seed, std::max(1, opts.max_page_size)), faults(opts.faults) {
+std::int64_t clock_offset_for(const std::string& clock_start) {
+  if (clock_start.empty()) return 0;
+  auto t = parse_iso8601(clock_start);
+  return t ? *t - now_micros() : 0;
+}
+
+Server::Impl::Impl(Options o)
+    : opts(std::move(o)),
+      state(opts.data_seed, std::max(1, opts.max_page_size), clock_offset_for(opts.clock_start)),
+      faults(opts.faults),
+      webhooks(state.clock, faults, opts.webhook_retry_ms) {
+  state.webhooks = &webhooks;
   seed_store(state.store, state.gen, opts.seed);
   state.extra_fields = opts.extra_fields;
+  if (opts.seed_payouts > 0) {
+    auto start = parse_iso8601(opts.clock_start);
+    seed_accounts(state, static_cast<std::size_t>(opts.seed_payouts), start ? *start : state.clock.now());
+  }
   if (!state.extra_fields.empty()) {
     std::vector<Record> all = state.store.all();
     for (auto& r : all) {
@@ -92,6 +109,7 @@ Result<int> Server::start() {
   }
   m.http = std::move(http);
   m.thread = std::thread([h = m.http.get()] { h->listen_after_bind(); });
+  m.webhooks.start();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!m.http->is_running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -105,6 +123,7 @@ void Server::stop() {
   m.http->stop();
   if (m.thread.joinable()) m.thread.join();
   m.http.reset();
+  m.webhooks.stop();
 }
 
 int Server::port() const { return impl_->port; }
@@ -144,11 +163,30 @@ Status Server::put_object(const std::string& json) {
 
 bool Server::remove_object(const std::string& id) {
   std::lock_guard lock(impl_->mu);
-  return impl_->state.store.erase(id);
+  if (!impl_->state.store.erase(id)) return false;
+  integration_removed(impl_->state, id);
+  return true;
 }
 
 std::vector<RequestRecord> Server::requests() const { return impl_->log.all(); }
 
 std::string Server::requests_json() const { return impl_->log.all_json(); }
+
+ObjectCounts Server::counts() const {
+  std::lock_guard lock(impl_->mu);
+  AccountCounts a = impl_->state.accounts.counts();
+  return ObjectCounts{impl_->state.store.size(), a.employees, a.payouts, a.payruns, a.invoices, a.webhooks};
+}
+
+Result<std::string> Server::account_objects_json(const std::string& integration_id, const std::string& resource) const {
+  std::lock_guard lock(impl_->mu);
+  auto json = admin_all_json(impl_->state, integration_id, resource);
+  if (!json) return make_error(ExitCode::data, "no integration " + integration_id + " or no resource " + resource);
+  return std::move(*json);
+}
+
+std::string Server::webhook_deliveries_json() const { return impl_->webhooks.log_json(); }
+
+bool Server::wait_for_webhooks(std::chrono::milliseconds timeout) const { return impl_->webhooks.wait_idle(timeout); }
 
 }  // namespace gigasync::sandbox

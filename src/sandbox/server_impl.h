@@ -12,6 +12,7 @@
 #include "sandbox/api.h"
 #include "sandbox/faults.h"
 #include "sandbox/request_log.h"
+#include "sandbox/webhook_delivery.h"
 
 namespace gigasync::sandbox {
 
@@ -22,6 +23,7 @@ struct Server::Impl {
   mutable std::mutex mu;  // guards state
   State state;
   FaultState faults;
+  WebhookDispatcher webhooks;  // after state and faults: stopped before they go
   RequestLog log;
   std::unique_ptr<httplib::Server> http;
   std::thread thread;
@@ -39,7 +41,12 @@ struct Server::Impl {
   ApiResponse serve_admin(const ApiRequest& r);
   ApiResponse admin_faults(const ApiRequest& r);
   ApiResponse admin_integrations(const ApiRequest& r, const std::string& id);
+  ApiResponse admin_clock(const ApiRequest& r);
+  ApiResponse admin_deliveries(const ApiRequest& r);
 };
+
+// The clock offset for Options::clock_start ("" or not a time: 0, the wall clock).
+std::int64_t clock_offset_for(const std::string& clock_start);
 
 // "http://host:port" for a bound host (0.0.0.0 -> 127.0.0.1, IPv6 in brackets).
 std::string origin_for(const std::string& host, int port);
