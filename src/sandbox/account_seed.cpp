@@ -110,13 +110,15 @@ class IntegrationSeeder {
     a_.payouts.reserve(n_);
     a_.payruns.reserve(sizes.size());
     a_.invoices.reserve(sizes.size());
-    // Payrun j opens in the j-th of equal periods from 5 % into the year to an hour before now;
-    // its payouts come within its window; it closes after the window (the latest stays open).
+    // Payrun j works in the last part of the j-th of equal periods from 5 % into the year to an
+    // hour before now (so the open one is recent): its payouts come within its window; it closes
+    // after the window, before the next one opens (the latest stays open).
     const UnixMicros first = t0_ + kYear / 20;
-    const UnixMicros period = std::max<UnixMicros>(8, (now_ - kHour - first) / static_cast<UnixMicros>(sizes.size()));
+    const UnixMicros period = std::max<UnixMicros>(16, (now_ - kHour - first) / static_cast<UnixMicros>(sizes.size()));
     const UnixMicros window = std::min(period / 2, 2 * kDay);
     for (std::size_t j = 0; j < sizes.size(); ++j) {
-      UnixMicros opened = first + static_cast<UnixMicros>(j) * period + random_span(g_, period / 4);
+      UnixMicros end = first + static_cast<UnixMicros>(j + 1) * period;
+      UnixMicros opened = end - window - 1 - random_span(g_, period / 4);
       seed_payrun(opened, window, period / 4, sizes[j], j + 1 == sizes.size());
     }
   }
