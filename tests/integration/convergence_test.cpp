@@ -345,10 +345,10 @@ std::string to_api_json(const Integration& o) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  for (auto f : kIntegrationFields) {
+  for (auto f : integration_fields()) {
     w.Key(f.data(), static_cast<rapidjson::SizeType>(f.size()));
     if (f == "type") {
-      w.Int64(o.type);
+      w.Int64(std::stoll(o.get("type").value_or("0")));
       continue;
     }
     Value v = o.get(f);
@@ -368,7 +368,7 @@ std::string differences(const Rows& a, const std::string& a_name, const Rows& b,
       out += "  " + id + ": in the " + a_name + ", not in the " + b_name + "\n";
       continue;
     }
-    for (auto f : kIntegrationFields)
+    for (auto f : integration_fields())
       if (x.get(f) != it->second.get(f))
         out += "  " + id + "." + std::string(f) + ": " + a_name + " " + show(x.get(f)) + ", " + b_name + " " +
                show(it->second.get(f)) + "\n";
@@ -453,9 +453,9 @@ class Harness {
                                   "address_line_2, zip_code, city FROM integrations");
     while (q.executeStep()) {
       Integration o;
-      for (int i = 0; i < static_cast<int>(kIntegrationFields.size()); ++i) {
+      for (int i = 0; i < static_cast<int>(integration_fields().size()); ++i) {
         auto c = q.getColumn(i);
-        o.set(kIntegrationFields[static_cast<std::size_t>(i)], c.isNull() ? Value{} : Value{c.getString()});
+        o.set(integration_fields()[static_cast<std::size_t>(i)], c.isNull() ? Value{} : Value{c.getString()});
       }
       out.emplace(o.id, o);
     }
@@ -662,8 +662,10 @@ void local_replace(Round& r, Plan& p) {
       row.set(f, fresh(r, f, base.get(f)));
       p.local_fields[f] = row.get(f);
     }
-  std::vector<Value> binds{row.id, row.logo, row.metadata, row.email, row.recipient, row.address_line_1,
-                           row.address_line_2, row.zip_code, row.city, row.name};
+  std::vector<Value> binds{row.id};
+  for (const char* f : {"logo", "metadata", "email", "recipient", "address_line_1", "address_line_2", "zip_code", "city",
+                        "name"})
+    binds.push_back(row.get(f));
   if (person_exec(r, "INSERT OR REPLACE INTO integrations (id, type, logo, metadata, email, recipient, address_line_1, "
                      "address_line_2, zip_code, city, name) VALUES (?, 3, ?, ?, ?, ?, ?, ?, ?, ?, ?)", binds) != 1) {
     p.local_fields.clear();
@@ -703,17 +705,19 @@ Plan local_insert(Round& r) {
   p.id = r.new_id("L");
   Integration o;
   o.id = p.id;
-  o.type = 3;
+  o.set("type", "3");
   for (const auto& f : kEditable) o.set(f, fresh(r, f, std::nullopt));
-  if (r.rng.percent(30)) o.address_line_2 = std::nullopt;
+  if (r.rng.percent(30)) o.set("address_line_2", std::nullopt);
   bool give_metadata = r.rng.percent(50);
   std::string type = r.rng.percent(50) ? "NULL" : "3";
   std::string sql = "INSERT INTO integrations (id, type, name, email, recipient, address_line_1, address_line_2, zip_code, city" +
                     std::string(give_metadata ? ", metadata" : "") + ") VALUES (?, " + type + ", ?, ?, ?, ?, ?, ?, ?" +
                     (give_metadata ? ", ?" : "") + ")";
-  std::vector<Value> binds{o.id, o.name, o.email, o.recipient, o.address_line_1, o.address_line_2, o.zip_code, o.city};
-  if (give_metadata) binds.push_back(o.metadata);
-  else o.metadata = "{}";
+  std::vector<Value> binds{o.id};
+  for (const char* f : {"name", "email", "recipient", "address_line_1", "address_line_2", "zip_code", "city"})
+    binds.push_back(o.get(f));
+  if (give_metadata) binds.push_back(o.get("metadata"));
+  else o.set("metadata", "{}");
   if (person_exec(r, sql, binds) == 1) p.created = o;
   else p.local = Local::none;
   return p;
@@ -785,9 +789,9 @@ Plan remote_create(Round& r) {
   p.id = r.new_id("C");
   Integration o;
   o.id = p.id;
-  o.type = 3;
+  o.set("type", "3");
   for (const auto& f : kEditable) o.set(f, fresh(r, f, std::nullopt));
-  if (r.rng.percent(30)) o.address_line_2 = std::nullopt;
+  if (r.rng.percent(30)) o.set("address_line_2", std::nullopt);
   p.created = o;
   remote_put(r, o);
   return p;
@@ -817,7 +821,7 @@ Remote choose_remote(Round& r) {
 void phase1_edits(Round& r) {
   std::vector<std::string> custom;
   for (const auto& [id, o] : r.start)
-    if (o.type == 3) custom.push_back(id);
+    if (o.get("type") == "3") custom.push_back(id);
   r.rng.shuffle(custom);
   int n = std::min(r.rng.between(1, 4), static_cast<int>(custom.size()));
   for (int i = 0; i < n; ++i) {
@@ -829,7 +833,7 @@ void phase1_edits(Round& r) {
     // Not generated: a rename on both sides, a local rename of a remotely deleted integration,
     // and re-creating an integration whose logo is a URL (it can only be written as base64).
     if (lk == Local::rename && (rk == Remote::remove || rk == Remote::rename)) rk = Remote::update;
-    if (edits && (rk == Remote::remove || rk == Remote::rename) && r.start.at(p.id).logo) rk = Remote::update;
+    if (edits && (rk == Remote::remove || rk == Remote::rename) && r.start.at(p.id).get("logo")) rk = Remote::update;
     if (lk == Local::none && rk == Remote::none) rk = Remote::update;
     switch (lk) {
       case Local::none: break;

@@ -127,7 +127,7 @@ struct DaemonRun {
   }
   std::string first_custom_id() {
     for (const auto& [id, o] : run.remote())
-      if (o.type == 3) return id;
+      if (o.get("type") == "3") return id;
     FAIL("no type 3 integration in the sandbox");
     return "";
   }
@@ -180,7 +180,7 @@ TEST_CASE("daemon: an edit made with the sqlite3 shell is pushed within a few se
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto edited = std::chrono::steady_clock::now();
-  CHECK(eventually([&] { return d.run.remote().at(id).email == std::optional<std::string>("x@y.se"); }, 5s));
+  CHECK(eventually([&] { return d.run.remote().at(id).get("email") == std::optional<std::string>("x@y.se"); }, 5s));
   CHECK(std::chrono::steady_clock::now() - edited >= 400ms);  // push_delay_s = 0.5, give or take a poll
   CHECK(eventually([&] { return d.run.count("SELECT count(*) FROM sync_runs WHERE mode = 'push' AND status = 'ok'") == 1; }));
   CHECK(d.run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
@@ -195,10 +195,10 @@ TEST_CASE("daemon: SIGUSR1 runs a full cycle at once", "[daemon]") {
   std::string id = d.first_custom_id();
   remote_set(d.run.server, id, "name", "\"Renamed remotely\"");
   std::this_thread::sleep_for(300ms);
-  CHECK_FALSE(d.run.mirror().at(id).name == std::optional<std::string>("Renamed remotely"));
+  CHECK_FALSE(d.run.mirror().at(id).get("name") == std::optional<std::string>("Renamed remotely"));
   auto mark = d.mark();
   d.daemon->signal(SIGUSR1);
-  CHECK(eventually([&] { return d.run.mirror().at(id).name == std::optional<std::string>("Renamed remotely"); }, 5s));
+  CHECK(eventually([&] { return d.run.mirror().at(id).get("name") == std::optional<std::string>("Renamed remotely"); }, 5s));
   auto status = d.status_after(mark, 5s);
   CHECK_FALSE(status.empty());
   CHECK(status.find("sync failed") == std::string::npos);

@@ -157,7 +157,7 @@ TEST_CASE("a disk that fills during a cycle fails it cleanly; the next cycle wit
   // Every remote object grows by 30 kB: the pull needs far more pages than are left.
   const std::string big = "{\"notes\": \"" + std::string(30000, 'n') + "\"}";
   for (const auto& [rid, o] : run.remote()) {
-    if (o.type == 3 && rid != id) remote_set(run.server, rid, "metadata", big);
+    if (o.get("type") == "3" && rid != id) remote_set(run.server, rid, "metadata", big);
   }
   const std::string before = durable_state(run.db());
   const long long pages = std::stoll(sql_out(run.db(), "PRAGMA page_count"));
@@ -167,13 +167,13 @@ TEST_CASE("a disk that fills during a cycle fails it cleanly; the next cycle wit
   CHECK(full.exit_code == 73);  // the database can not be written
   CHECK(full.err.find("full") != std::string::npos);
   CHECK(durable_state(run.db()) == before);
-  CHECK(run.remote().at(id).city != std::optional<std::string>("Full Disk City"));
+  CHECK(run.remote().at(id).get("city") != std::optional<std::string>("Full Disk City"));
 
   auto recovered = run.sync();
   INFO(recovered.err);
   CHECK(recovered.exit_code == 0);
   CHECK(differences(run.mirror(), run.remote()) == "");
-  CHECK(run.remote().at(id).city == std::optional<std::string>("Full Disk City"));
+  CHECK(run.remote().at(id).get("city") == std::optional<std::string>("Full Disk City"));
   CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
 }
 

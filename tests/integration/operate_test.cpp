@@ -54,7 +54,7 @@ TEST_CASE("an UPDATE without WHERE is held by the outbound guard until approved"
   std::string id = run.text("SELECT id FROM integrations WHERE type = 3 LIMIT 1");
   REQUIRE(sqlite3(run, "UPDATE integrations SET city = 'Kiruna' WHERE id = '" + id + "'").exit_code == 0);
   CHECK(run.sync().exit_code == 0);
-  CHECK(run.remote().at(id).city == "Kiruna");
+  CHECK(run.remote().at(id).get("city") == "Kiruna");
 }
 
 TEST_CASE("a small edit is never held by the guard", "[operate][guard]") {
@@ -82,12 +82,12 @@ TEST_CASE("pause stops pushing while pulls go on; resume pushes the queue", "[op
   INFO(paused.err);
   CHECK(paused.exit_code == 0);
   CHECK(writes(run) == 0);
-  CHECK(run.mirror().at(other).zip_code == "99999");  // the pull went on
+  CHECK(run.mirror().at(other).get("zip_code") == "99999");  // the pull went on
   CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state = 'pending'") == 1);  // still queued
   REQUIRE(run.gigasync({"resume"}).exit_code == 0);
   CHECK(run.gigasync({"status"}).out.find("pushing:       on") != std::string::npos);
   CHECK(run.sync().exit_code == 0);
-  CHECK(run.remote().at(id).city == "Paused");
+  CHECK(run.remote().at(id).get("city") == "Paused");
 }
 
 TEST_CASE("backup writes a consistent owner-only copy with the outbox, refuses an existing file", "[operate][backup]") {
@@ -124,9 +124,9 @@ TEST_CASE("refresh applies named integrations now, as a pull would, and confirms
   CHECK(r.out.find("integration " + changed + ": updated") != std::string::npos);
   CHECK(r.out.find("integration " + gone + ": deleted in the API (404): removed") != std::string::npos);
   CHECK(r.out.find("integration " + edited + ": updated, with 1 conflict(s)") != std::string::npos);
-  CHECK(run.mirror().at(changed).city == "Refreshed");
+  CHECK(run.mirror().at(changed).get("city") == "Refreshed");
   CHECK(run.mirror().count(gone) == 0);
-  CHECK(run.mirror().at(edited).city == "Local");  // manual: the local value waits for a decision
+  CHECK(run.mirror().at(edited).get("city") == "Local");  // manual: the local value waits for a decision
   CHECK(run.count("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL AND field = 'city'") == 1);
   CHECK(run.gigasync({"refresh"}).exit_code == 64);
   CHECK(run.gigasync({"refresh", "--all"}).exit_code == 1);  // a full pull; the conflict is still open

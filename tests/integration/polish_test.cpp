@@ -18,7 +18,7 @@ namespace {
 
 std::string first_custom_id(SandboxRun& run) {
   for (const auto& [id, o] : run.remote())
-    if (o.type == 3) return id;
+    if (o.get("type") == "3") return id;
   FAIL("no type 3 integration in the sandbox");
   return "";
 }
@@ -41,7 +41,7 @@ TEST_CASE("a conflict seen again in a later cycle logs the base both sides last 
   SandboxRun run(sandbox_options(20));
   REQUIRE(run.sync().exit_code == 0);
   const std::string id = first_custom_id(run);
-  const std::string base = *run.mirror().at(id).city;
+  const std::string base = *run.mirror().at(id).get("city");
   remote_set(run.server, id, "city", "\"Remote ett\"");
   REQUIRE(sqlite3(run, "UPDATE integrations SET city = 'Lokal' WHERE id = '" + id + "'").exit_code == 0);
   auto first = run.sync();
@@ -105,7 +105,7 @@ TEST_CASE("remote deletions held by the delete guard are named in the run and in
   CHECK(run.gigasync({"status"}).out.find("deletions:") == std::string::npos);
   int removed = 0;
   for (const auto& [id, o] : run.remote())
-    if (o.type == 3 && removed < 30 && run.server.remove_object(id)) removed++;
+    if (o.get("type") == "3" && removed < 30 && run.server.remove_object(id)) removed++;
   REQUIRE(removed == 30);
   auto held = run.sync();
   INFO(held.err);

@@ -22,7 +22,7 @@ void install_write_counter(SandboxRun& run) {
 
 std::string first_id_of_type(SandboxRun& run, int type) {
   for (const auto& [id, o] : run.remote())
-    if (o.type == type) return id;
+    if (o.get("type") == std::to_string(type)) return id;
   FAIL("no integration of type " << type);
   return "";
 }
@@ -70,7 +70,7 @@ TEST_CASE("remote updates, creations and deletions reach the mirror with field-l
   auto before = run.remote();
   auto it = before.begin();
   std::string changed = (it++)->first, deleted = (++it)->first;
-  while (before.at(deleted).type != 3) deleted = (++it)->first;
+  while (before.at(deleted).get("type") != "3") deleted = (++it)->first;
   remote_set(run.server, changed, "email", "\"ny.adress@exempel.se\"");
   remote_set(run.server, changed, "metadata", R"({"erp": {"nr": 7}, "a": [1, 2]})");
   REQUIRE(run.server.remove_object(deleted));
@@ -210,7 +210,7 @@ TEST_CASE("remote deletions above max_delete_fraction are refused unless forced"
   REQUIRE(run.sync().exit_code == 0);
   int removed = 0;
   for (const auto& [id, o] : run.remote())
-    if (o.type == 3 && removed < 30 && run.server.remove_object(id)) removed++;
+    if (o.get("type") == "3" && removed < 30 && run.server.remove_object(id)) removed++;
   REQUIRE(removed == 30);
   auto r = run.sync();
   CHECK(r.exit_code == 1);

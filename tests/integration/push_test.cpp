@@ -14,7 +14,7 @@ namespace {
 std::vector<std::string> ids_of_type(SandboxRun& run, int type, size_t n) {
   std::vector<std::string> out;
   for (const auto& [id, o] : run.remote())
-    if (o.type == type && out.size() < n) out.push_back(id);
+    if (o.get("type") == std::to_string(type) && out.size() < n) out.push_back(id);
   REQUIRE(out.size() == n);
   return out;
 }
@@ -44,7 +44,7 @@ TEST_CASE("an UPDATE made with the sqlite3 shell reaches the API as a PATCH with
   auto r = run.sync();
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(run.remote().at(id).email == "x@y.se");
+  CHECK(run.remote().at(id).get("email") == "x@y.se");
   auto patches = writes(run, "PATCH");
   REQUIRE(patches.size() == 1);
   CHECK(patches[0].idempotency_key == key);
@@ -74,10 +74,10 @@ TEST_CASE("INSERT, INSERT OR REPLACE and DELETE become POST, PUT and DELETE", "[
   REQUIRE(r.exit_code == 0);
   auto remote = run.remote();
   REQUIRE(remote.count("846291712") == 1);
-  CHECK(remote.at("846291712").type == 3);
-  CHECK(remote.at("846291712").logo.value_or("").rfind("http", 0) == 0);  // read back as a URL
-  CHECK(run.text("SELECT logo FROM integrations WHERE id = '846291712'") == *remote.at("846291712").logo);
-  CHECK(remote.at(ids[0]).name == "Helt Ny AB");
+  CHECK(remote.at("846291712").get("type") == "3");
+  CHECK(remote.at("846291712").get("logo").value_or("").rfind("http", 0) == 0);  // read back as a URL
+  CHECK(run.text("SELECT logo FROM integrations WHERE id = '846291712'") == *remote.at("846291712").get("logo"));
+  CHECK(remote.at(ids[0]).get("name") == "Helt Ny AB");
   CHECK(remote.count(ids[1]) == 0);
   CHECK(run.count("SELECT count(*) FROM integrations WHERE name = 'Utan Id AB' AND length(id) = 36") == 1);
   CHECK(writes(run, "POST").size() == 2);
@@ -133,7 +133,7 @@ TEST_CASE("a change the API refuses is failed with its field errors and not retr
   auto fixed = run.sync();
   INFO(fixed.err);
   CHECK(fixed.exit_code == 0);
-  CHECK(run.remote().at(id).name == "Fixed AB");
+  CHECK(run.remote().at(id).get("name") == "Fixed AB");
   CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("changes retry and discard work on a failed change", "[push]") {
   SandboxRun run(sandbox_options(30));
   REQUIRE(run.sync().exit_code == 0);
   auto id = ids_of_type(run, 3, 1)[0];
-  std::string original = *run.mirror().at(id).email;
+  std::string original = *run.mirror().at(id).get("email");
   REQUIRE(sqlite3(run, "UPDATE integrations SET email = 'x@y.se', name = " + kTooLong + " WHERE id = '" + id + "'").exit_code == 0);
   CHECK(run.sync().exit_code == 1);
   auto retry = run.gigasync({"changes", "retry", "1"});
@@ -177,7 +177,7 @@ TEST_CASE("transient failures during a push are retried with the same key and ap
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   run.server.set_faults({});
-  for (size_t i = 0; i < ids.size(); ++i) CHECK(run.remote().at(ids[i]).zip_code == "Z" + std::to_string(i));
+  for (size_t i = 0; i < ids.size(); ++i) CHECK(run.remote().at(ids[i]).get("zip_code") == "Z" + std::to_string(i));
   std::map<std::string, int> applied;
   std::set<std::string> keys;
   for (const auto& req : writes(run, "PATCH")) {
@@ -202,7 +202,7 @@ TEST_CASE("a refused token stops the push with exit 77 and keeps the change", "[
   CHECK(run.text("SELECT state FROM pending_changes") == "pending");
   run.server.set_faults({});
   CHECK(run.sync().exit_code == 0);
-  CHECK(run.remote().at(id).city == "Borås");
+  CHECK(run.remote().at(id).get("city") == "Borås");
 }
 
 TEST_CASE("changes to different fields on the two sides merge", "[push][conflicts]") {
@@ -214,8 +214,8 @@ TEST_CASE("changes to different fields on the two sides merge", "[push][conflict
   auto r = run.sync();
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(run.remote().at(id).city == "Sundsvall");
-  CHECK(run.remote().at(id).email == "lokal@ex.se");
+  CHECK(run.remote().at(id).get("city") == "Sundsvall");
+  CHECK(run.remote().at(id).get("email") == "lokal@ex.se");
   CHECK(differences(run.mirror(), run.remote()) == "");
   CHECK(run.count("SELECT count(*) FROM conflicts") == 0);
 }
@@ -224,7 +224,7 @@ TEST_CASE("the same field changed on both sides is a conflict, resolved either w
   SandboxRun run(sandbox_options(20));
   REQUIRE(run.sync().exit_code == 0);
   auto id = ids_of_type(run, 3, 1)[0];
-  std::string base = *run.mirror().at(id).city;
+  std::string base = *run.mirror().at(id).get("city");
   remote_set(run.server, id, "city", "\"Remote stad\"");
   REQUIRE(sqlite3(run, "UPDATE integrations SET city = 'Lokal stad' WHERE id = '" + id + "'").exit_code == 0);
   auto r = run.sync();
@@ -232,7 +232,7 @@ TEST_CASE("the same field changed on both sides is a conflict, resolved either w
   CHECK(r.err.find("conflict on integration " + id + " field city: base \"" + base +
                    "\", local \"Lokal stad\", remote \"Remote stad\"") != std::string::npos);
   CHECK(r.err.find("warn") != std::string::npos);
-  CHECK(run.remote().at(id).city == "Remote stad");  // manual: nothing pushed for the field
+  CHECK(run.remote().at(id).get("city") == "Remote stad");  // manual: nothing pushed for the field
   auto list = run.gigasync({"conflicts", "list"});
   CHECK(list.out.find(id.substr(0, 20)) != std::string::npos);
   CHECK(run.count("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL") == 1);
@@ -247,7 +247,7 @@ TEST_CASE("the same field changed on both sides is a conflict, resolved either w
   INFO(after.err);
   CHECK(after.exit_code == 0);
   CHECK(differences(run.mirror(), run.remote()) == "");
-  CHECK(run.remote().at(id).city == (keep == "local" ? "Lokal stad" : "Remote stad"));
+  CHECK(run.remote().at(id).get("city") == (keep == "local" ? "Lokal stad" : "Remote stad"));
   if (keep == "local") CHECK(writes(run, "PATCH").size() == 1);  // the field, not the whole row
   CHECK(writes(run, "PUT").empty());
 }
@@ -262,7 +262,7 @@ TEST_CASE("remote-wins and local-wins resolve at once and still record the confl
   auto r = run.sync();
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(run.remote().at(id).recipient == (policy == "local-wins" ? "L AB" : "R AB"));
+  CHECK(run.remote().at(id).get("recipient") == (policy == "local-wins" ? "L AB" : "R AB"));
   CHECK(differences(run.mirror(), run.remote()) == "");
   CHECK(run.text("SELECT resolution FROM conflicts") == policy);
 }
@@ -279,7 +279,7 @@ TEST_CASE("a local edit of an integration deleted remotely is a conflict", "[pus
   CHECK(run.count("SELECT count(*) FROM integrations WHERE id = '" + id + "'") == 1);  // local kept for now
   REQUIRE(run.gigasync({"conflicts", "resolve", "1", "--keep", "local"}).exit_code == 0);
   CHECK(run.sync().exit_code == 0);
-  CHECK(run.remote().at(id).name == "Lever AB");  // re-created
+  CHECK(run.remote().at(id).get("name") == "Lever AB");  // re-created
   CHECK(differences(run.mirror(), run.remote()) == "");
 }
 
@@ -315,6 +315,6 @@ TEST_CASE("edits made by a separate sqlite3 process while a sync runs are all pu
   auto r = run.sync();
   INFO(r.err);
   CHECK(r.exit_code == 0);
-  for (size_t i = 0; i < ids.size(); ++i) CHECK(run.remote().at(ids[i]).address_line_2 == "c/o " + std::to_string(i));
+  for (size_t i = 0; i < ids.size(); ++i) CHECK(run.remote().at(ids[i]).get("address_line_2") == "c/o " + std::to_string(i));
   CHECK(differences(run.mirror(), run.remote()) == "");
 }

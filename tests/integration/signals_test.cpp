@@ -62,7 +62,7 @@ unsigned long long ignored_signals(pid_t pid) {
 std::vector<std::string> custom_ids(SandboxRun& run, std::size_t n) {
   std::vector<std::string> ids;
   for (const auto& [id, o] : run.remote())
-    if (o.type == 3 && ids.size() < n) ids.push_back(id);
+    if (o.get("type") == "3" && ids.size() < n) ids.push_back(id);
   return ids;
 }
 
@@ -90,7 +90,7 @@ TEST_CASE("sync: SIGINT mid-pull exits 130, the run is 'interrupted', the mirror
   CHECK(differences(run.mirror(), before).empty());  // the pull writes all or nothing
   set_latency(run, 0);
   REQUIRE(run.sync().exit_code == 0);
-  CHECK(run.mirror().at(id).city == std::optional<std::string>("Kiruna"));
+  CHECK(run.mirror().at(id).get("city") == std::optional<std::string>("Kiruna"));
 }
 
 TEST_CASE("sync: SIGTERM mid-push exits 143; pushed changes stay done, the rest wait with their keys", "[signals]") {
@@ -112,14 +112,14 @@ TEST_CASE("sync: SIGTERM mid-push exits 143; pushed changes stay done, the rest 
   CHECK(done < 5);
   for (const auto& id : ids) {  // what was pushed is in the API and settled in the mirror
     bool pushed = run.count("SELECT count(*) FROM pending_changes WHERE state = 'done' AND integration_id = '" + id + "'") == 1;
-    if (pushed) CHECK(run.remote().at(id).email == std::optional<std::string>("sig-" + id + "@example.se"));
+    if (pushed) CHECK(run.remote().at(id).get("email") == std::optional<std::string>("sig-" + id + "@example.se"));
   }
   CHECK(run.text("SELECT group_concat(idempotency_key, ',') FROM pending_changes ORDER BY id") == keys_before);
   set_latency(run, 0);
   auto again = run.sync();
   INFO(again.err);
   CHECK(again.exit_code == 0);
-  for (const auto& id : ids) CHECK(run.remote().at(id).email == std::optional<std::string>("sig-" + id + "@example.se"));
+  for (const auto& id : ids) CHECK(run.remote().at(id).get("email") == std::optional<std::string>("sig-" + id + "@example.se"));
   CHECK(run.count("SELECT count(*) FROM pending_changes WHERE state IN ('pending', 'in_flight', 'failed', 'conflict')") == 0);
 }
 

@@ -103,7 +103,7 @@ std::string differences(const std::map<std::string, Integration>& a, const std::
   for (const auto& [id, x] : a) {
     auto it = b.find(id);
     if (it == b.end()) { add("only in the first: " + id); continue; }
-    for (auto f : kIntegrationFields)
+    for (auto f : integration_fields())
       if (x.get(f) != it->second.get(f))
         add(id + "." + std::string(f) + ": " + x.get(f).value_or("NULL") + " != " + it->second.get(f).value_or("NULL"));
   }

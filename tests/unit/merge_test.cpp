@@ -25,6 +25,7 @@ using gigasync::ExitCode;
 using gigasync::Integration;
 using gigasync::Reconciler;
 using gigasync::Store;
+using gigasync::StoreInternals;
 using gigasync::Table;
 using gigasync::test::TempDir;
 
@@ -33,16 +34,16 @@ namespace {
 Integration sample(const std::string& id = "a") {
   Integration o;
   o.id = id;
-  o.name = "Base name";
-  o.type = 3;
-  o.logo = std::nullopt;
-  o.metadata = R"({"k":1})";
-  o.email = "base@acme.example";
-  o.recipient = "Acme AB";
-  o.address_line_1 = "Storgatan 1";
-  o.address_line_2 = std::nullopt;
-  o.zip_code = "111 22";
-  o.city = "Stockholm";
+  o.set("name", "Base name");
+  o.set("type", "3");
+  o.set("logo", std::nullopt);
+  o.set("metadata", R"({"k":1})");
+  o.set("email", "base@acme.example");
+  o.set("recipient", "Acme AB");
+  o.set("address_line_1", "Storgatan 1");
+  o.set("address_line_2", std::nullopt);
+  o.set("zip_code", "111 22");
+  o.set("city", "Stockholm");
   return o;
 }
 
@@ -146,7 +147,7 @@ TEST_CASE("three_way takes a change made only remotely", "[merge]") {
   auto base = sample();
   auto remote = with(base, "city", "Lund");
   auto m = gigasync::three_way(base, base, remote);
-  CHECK(m.merged.city == "Lund");
+  CHECK(m.merged.get("city") == "Lund");
   CHECK(m.remote_fields == std::vector<std::string>{"city"});
   CHECK(m.conflicts.empty());
 }
@@ -164,7 +165,7 @@ TEST_CASE("three_way lets the same change on both sides converge without a confl
   auto base = sample();
   auto both = with(base, "email", "same@acme.example");
   auto m = gigasync::three_way(base, both, both);
-  CHECK(m.merged.email == "same@acme.example");
+  CHECK(m.merged.get("email") == "same@acme.example");
   CHECK(m.conflicts.empty());
 }
 
@@ -178,7 +179,7 @@ TEST_CASE("three_way reports different changes of one field as a conflict with a
   CHECK(m.conflicts[0].base == "Base name");
   CHECK(m.conflicts[0].local == "Local");
   CHECK(m.conflicts[0].remote == "Remote");
-  CHECK(m.merged.name == "Local");  // the local value is kept until the conflict is resolved
+  CHECK(m.merged.get("name") == "Local");  // the local value is kept until the conflict is resolved
   CHECK(m.remote_fields.empty());
 }
 
@@ -190,7 +191,7 @@ TEST_CASE("three_way treats null as a value like any other", "[merge]") {
   REQUIRE(m.conflicts.size() == 1);
   CHECK(m.conflicts[0].field == "address_line_2");
   CHECK_FALSE(m.conflicts[0].base.has_value());
-  CHECK(m.merged.logo == "https://cdn/x.png");
+  CHECK(m.merged.get("logo") == "https://cdn/x.png");
 }
 
 TEST_CASE("three_way merges changes of different fields", "[merge]") {
@@ -199,9 +200,9 @@ TEST_CASE("three_way merges changes of different fields", "[merge]") {
   auto remote = with(with(base, "city", "Lund"), "metadata", R"({"k":2})");
   auto m = gigasync::three_way(base, local, remote);
   CHECK(m.conflicts.empty());
-  CHECK(m.merged.name == "Local");
-  CHECK(m.merged.city == "Lund");
-  CHECK(m.merged.metadata == R"({"k":2})");
+  CHECK(m.merged.get("name") == "Local");
+  CHECK(m.merged.get("city") == "Lund");
+  CHECK(m.merged.get("metadata") == R"({"k":2})");
   auto fields = m.remote_fields;
   std::sort(fields.begin(), fields.end());
   CHECK(fields == std::vector<std::string>{"city", "metadata"});
@@ -247,8 +248,8 @@ TEST_CASE("a remote change to another field than the local one merges without a 
   CHECK(counts.conflicts == 0);
   auto mirror = f.row(Table::mirror);
   REQUIRE(mirror);
-  CHECK(mirror->name == "Local");
-  CHECK(mirror->city == "Lund");
+  CHECK(mirror->get("name") == "Local");
+  CHECK(mirror->get("city") == "Lund");
   CHECK(f.row(Table::base) == remote);
   auto changes = f.changes();
   REQUIRE(changes.size() == 1);
@@ -264,7 +265,7 @@ TEST_CASE("the same change on both sides converges without a conflict", "[reconc
   auto counts = f.pull(ConflictPolicy::manual, sample(), with(sample(), "name", "Agreed"));
   CHECK(counts.conflicts == 0);
   CHECK(f.conflicts().empty());
-  CHECK(f.row(Table::mirror)->name == "Agreed");
+  CHECK(f.row(Table::mirror)->get("name") == "Agreed");
   CHECK(f.changes().at(0).state == "done");  // the API has the local value: nothing left to send
 }
 
@@ -286,7 +287,7 @@ TEST_CASE("manual: a conflict holds the change and records an open conflict", "[
   CHECK(conflicts[0].local_value == "Local");
   CHECK(conflicts[0].remote_value == "Remote");
   CHECK(conflicts[0].resolved_at.empty());
-  CHECK(f.row(Table::mirror)->name == "Local");
+  CHECK(f.row(Table::mirror)->get("name") == "Local");
   CHECK(f.row(Table::base) == remote);
   auto status = f.store->status_counts();
   REQUIRE(status.ok());
@@ -314,8 +315,8 @@ TEST_CASE("remote-wins: the mirror takes the remote value, the field leaves the 
   CHECK(counts.conflicts == 1);
   auto mirror = f.row(Table::mirror);
   REQUIRE(mirror);
-  CHECK(mirror->name == "Remote");
-  CHECK(mirror->city == "Lund");  // the other local change stays
+  CHECK(mirror->get("name") == "Remote");
+  CHECK(mirror->get("city") == "Lund");  // the other local change stays
   auto changes = live(f.changes());
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].state == "pending");
@@ -359,8 +360,8 @@ TEST_CASE("local-wins: the local value stays, the change stays pending, the conf
   f.sh->exec("UPDATE integrations SET name = 'Local' WHERE id = 'a'");
   auto counts = f.pull(ConflictPolicy::local_wins, sample(), with(sample(), "name", "Remote"));
   CHECK(counts.conflicts == 1);
-  CHECK(f.row(Table::mirror)->name == "Local");
-  CHECK(f.row(Table::base)->name == "Remote");
+  CHECK(f.row(Table::mirror)->get("name") == "Local");
+  CHECK(f.row(Table::base)->get("name") == "Remote");
   auto changes = f.changes();
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].state == "pending");
@@ -504,7 +505,7 @@ TEST_CASE("discard_change refuses a change that may already have reached the API
   auto s = gigasync::discard_change(*f.store, c.id);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().code == ExitCode::usage);
-  CHECK(f.row(Table::mirror)->name == "Sent");
+  CHECK(f.row(Table::mirror)->get("name") == "Sent");
   CHECK(f.changes().at(0).state == "in_flight");
 }
 
@@ -515,7 +516,7 @@ TEST_CASE("discard_change of a conflicted change closes its conflict", "[outbox]
   auto c = f.changes().at(0);
   REQUIRE(c.state == "conflict");
   REQUIRE(gigasync::discard_change(*f.store, c.id).ok());
-  CHECK(f.row(Table::mirror)->name == "Remote");  // the base, which the pull moved to the remote value
+  CHECK(f.row(Table::mirror)->get("name") == "Remote");  // the base, which the pull moved to the remote value
   CHECK(live(f.changes()).empty());
   CHECK(f.conflicts(false).empty());
 }
@@ -537,7 +538,7 @@ TEST_CASE("discarding one change leaves the conflict that holds another change o
   REQUIRE(all[0].state == "conflict");
   REQUIRE(all[1].state == "conflict");  // every change of a held integration waits
   REQUIRE(gigasync::discard_change(*f.store, all[1].id).ok());
-  CHECK(f.row(Table::mirror)->city == "Stockholm");
+  CHECK(f.row(Table::mirror)->get("city") == "Stockholm");
   auto held = f.store->get_change(all[0].id);
   REQUIRE(held.ok());
   REQUIRE(held.value().has_value());
@@ -558,8 +559,8 @@ TEST_CASE("resolve_conflict --keep remote gives the mirror the API's value and t
   CHECK_FALSE(what.value().empty());
   auto mirror = f.row(Table::mirror);
   REQUIRE(mirror);
-  CHECK(mirror->name == "Remote");
-  CHECK(mirror->city == "Lund");
+  CHECK(mirror->get("name") == "Remote");
+  CHECK(mirror->get("city") == "Lund");
   auto changes = live(f.changes());
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].state == "pending");
@@ -577,8 +578,8 @@ TEST_CASE("resolve_conflict --keep local releases the held change to send the fi
   auto k = f.conflicts().at(0);
   auto what = gigasync::resolve_conflict(*f.store, k.id, "local");
   REQUIRE(what.ok());
-  CHECK(f.row(Table::mirror)->name == "Local");
-  CHECK(f.row(Table::mirror)->city == "Remote City");  // the remote's change to another field stays
+  CHECK(f.row(Table::mirror)->get("name") == "Local");
+  CHECK(f.row(Table::mirror)->get("city") == "Remote City");  // the remote's change to another field stays
   auto changes = live(f.changes());
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].op == "update");

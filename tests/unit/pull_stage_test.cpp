@@ -21,6 +21,7 @@
 using gigasync::Integration;
 using gigasync::PullStage;
 using gigasync::Store;
+using gigasync::StoreInternals;
 using gigasync::test::TempDir;
 using gigasync::test::open_store;
 using gigasync::test::seed;
@@ -30,14 +31,14 @@ namespace {
 Integration sample(const std::string& id, const std::string& city) {
   Integration o;
   o.id = id;
-  o.name = "Acme " + id;
-  o.type = 3;
-  o.metadata = "{}";
-  o.email = id + "@acme.example";
-  o.recipient = "Acme AB";
-  o.address_line_1 = "Storgatan 1";
-  o.zip_code = "111 22";
-  o.city = city;
+  o.set("name", "Acme " + id);
+  o.set("type", "3");
+  o.set("metadata", "{}");
+  o.set("email", id + "@acme.example");
+  o.set("recipient", "Acme AB");
+  o.set("address_line_1", "Storgatan 1");
+  o.set("zip_code", "111 22");
+  o.set("city", city);
   return o;
 }
 
@@ -166,11 +167,11 @@ TEST_CASE("pull stage: an object listed twice is reported once and its last copy
   auto one_new = (*stage)->staged_one("new");
   REQUIRE(one_new.ok());
   REQUIRE(one_new->has_value());
-  CHECK((*one_new)->city == "Visby");
+  CHECK((*one_new)->get("city") == "Visby");
   auto one_known = (*stage)->staged_one("known");
   REQUIRE(one_known.ok());
   REQUIRE(one_known->has_value());
-  CHECK((*one_known)->city == "Kiruna");
+  CHECK((*one_known)->get("city") == "Kiruna");
   // The count is kept, not scanned: unstaging (a rename) lowers it, unstaging what is not staged does not.
   REQUIRE((*stage)->unstage("new").ok());
   REQUIRE((*stage)->unstage("never-listed").ok());
@@ -199,7 +200,7 @@ TEST_CASE("pull stage: the bulk apply (triggers off while it runs) leaves the co
   // Every trigger a new mirror has is listed as gigasync's own, so the fast path (triggers off) is
   // the one taken unless a person adds a trigger.
   CHECK(one(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name NOT IN ") +
-                    gigasync::schema::kOwnTriggers) == "0");
+                    gigasync::schema::own_triggers_sql()) == "0");
   CHECK(one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == "6");
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
 
@@ -241,7 +242,7 @@ TEST_CASE("pull stage: the per-object base look-up reads the covering index only
   for (int i = 0; i < 50; ++i) seed(*store, sample("id-" + std::to_string(i), "Kiruna"));
   auto& db = StoreInternals::db(*store);
   db.exec("ANALYZE");  // the statistics with which the planner had picked the primary key's index
-  SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + gigasync::store::kBaseLookup);
+  SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + gigasync::store::base_lookup_sql(gigasync::integrations_resource()));
   std::string details;
   while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
   INFO(details);

@@ -11,6 +11,7 @@
 #include "support/process.h"
 
 using gigasync::Store;
+using gigasync::StoreInternals;
 using gigasync::test::TempDir;
 
 TEST_CASE("a version 4 database migrates to 5 keeping its outbox, with settled states", "[store][migration]") {

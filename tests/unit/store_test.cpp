@@ -14,6 +14,7 @@
 
 #include "gigasync/json.h"
 #include "gigasync/store.h"
+#include "store/internals.h"
 #include "store/maintenance.h"
 #include "support/process.h"
 #include "support/outbox_text.h"
@@ -23,6 +24,7 @@ using gigasync::Change;
 using gigasync::ExitCode;
 using gigasync::Integration;
 using gigasync::Store;
+using gigasync::StoreInternals;
 using gigasync::Table;
 using gigasync::test::TempDir;
 using gigasync::test::open_store;
@@ -33,16 +35,16 @@ namespace {
 Integration sample(const std::string& id, long long type = 3) {
   Integration o;
   o.id = id;
-  o.name = "Acme " + id;
-  o.type = type;
-  o.logo = "https://cdn.example/logo-" + id + ".png";
-  o.metadata = R"({"team":"north"})";
-  o.email = id + "@acme.example";
-  o.recipient = "Acme AB";
-  o.address_line_1 = "Storgatan 1";
-  o.address_line_2 = std::nullopt;
-  o.zip_code = "111 22";
-  o.city = "Stockholm";
+  o.set("name", "Acme " + id);
+  o.set("type", std::to_string(type));
+  o.set("logo", "https://cdn.example/logo-" + id + ".png");
+  o.set("metadata", R"({"team":"north"})");
+  o.set("email", id + "@acme.example");
+  o.set("recipient", "Acme AB");
+  o.set("address_line_1", "Storgatan 1");
+  o.set("address_line_2", std::nullopt);
+  o.set("zip_code", "111 22");
+  o.set("city", "Stockholm");
   return o;
 }
 
@@ -71,7 +73,7 @@ std::string refusal(SQLite::Database& db, const std::string& sql) {
 
 // A JSON value inside a payload, via SQLite's json functions.
 std::string json_type_of(Store& store, const std::string& payload, const std::string& field) {
-  SQLite::Statement q(store.db(), "SELECT coalesce(json_type(?, ?), 'absent')");
+  SQLite::Statement q(StoreInternals::db(store), "SELECT coalesce(json_type(?, ?), 'absent')");
   q.bind(1, payload);
   q.bind(2, "$." + field);
   REQUIRE(q.executeStep());
@@ -79,7 +81,7 @@ std::string json_type_of(Store& store, const std::string& payload, const std::st
 }
 
 std::string json_text_of(Store& store, const std::string& payload, const std::string& field) {
-  SQLite::Statement q(store.db(), "SELECT json_extract(?, ?)");
+  SQLite::Statement q(StoreInternals::db(store), "SELECT json_extract(?, ?)");
   q.bind(1, payload);
   q.bind(2, "$." + field);
   REQUIRE(q.executeStep());
@@ -111,14 +113,16 @@ bool is_uuid4(const std::string& s) {
 TEST_CASE("Store::open creates the schema at the current user_version in WAL mode, commits durable", "[store]") {
   TempDir dir;
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
-  CHECK(gigasync::kSchemaVersion == 6);
-  CHECK(store->db().execAndGet("PRAGMA journal_mode").getString() == "wal");
-  CHECK(store->db().execAndGet("PRAGMA synchronous").getInt() == 2);  // FULL: an in-flight mark survives a power cut
+  CHECK(StoreInternals::db(*store).execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
+  CHECK(gigasync::kSchemaVersion == 7);
+  CHECK(StoreInternals::db(*store).execAndGet("PRAGMA journal_mode").getString() == "wal");
+  // FULL: an in-flight mark survives a power cut
+  CHECK(StoreInternals::db(*store).execAndGet("PRAGMA synchronous").getInt() == 2);
   for (const char* table : {"integrations", "integration_base", "pending_changes", "conflicts", "sync_runs",
                             "integration_changes"}) {
     INFO(table);
-    SQLite::Statement q(store->db(), "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+    SQLite::Statement q(StoreInternals::db(*store),
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
     q.bind(1, table);
     REQUIRE(q.executeStep());
     CHECK(q.getColumn(0).getInt() == 1);
@@ -140,13 +144,15 @@ TEST_CASE("reopening a database is a no-op that keeps its rows", "[store]") {
     seed(*store, sample("a"));
   }
   auto store = open_store(dir);
-  CHECK(store->db().execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
+  CHECK(StoreInternals::db(*store).execAndGet("PRAGMA user_version").getInt() == gigasync::kSchemaVersion);
   auto all = store->load_all(Table::mirror);
   REQUIRE(all.ok());
   REQUIRE(all->size() == 1);
   CHECK(all->at("a") == sample("a"));
   CHECK(all_changes(*store).empty());
-  CHECK(store->db().execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'integrations_capture_update'").getInt() == 1);
+  CHECK(StoreInternals::db(*store)
+            .execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'integrations_capture_update'")
+            .getInt() == 1);
 }
 
 TEST_CASE("a database whose schema is newer than this build is refused", "[store]") {
@@ -354,8 +360,8 @@ TEST_CASE("an INSERT of a new id queues a 'create' of the whole object with defa
   auto row = store->load_one(Table::mirror, "new-1");
   REQUIRE(row.ok());
   REQUIRE(row.value().has_value());
-  CHECK(row.value()->type == 3);
-  CHECK(row.value()->metadata == "{}");
+  CHECK(row.value()->get("type") == "3");
+  CHECK(row.value()->get("metadata") == "{}");
   auto changes = all_changes(*store);
   REQUIRE(changes.size() == 1);
   const Change& c = changes[0];
@@ -363,7 +369,7 @@ TEST_CASE("an INSERT of a new id queues a 'create' of the whole object with defa
   CHECK(c.op == "create");
   CHECK(c.state == "pending");
   CHECK(is_uuid4(c.idempotency_key));
-  CHECK(sorted_fields(c.payload).size() == gigasync::kIntegrationFields.size());
+  CHECK(sorted_fields(c.payload).size() == gigasync::integration_fields().size());
   CHECK(json_text_of(*store, c.payload, "id") == "new-1");
   CHECK(json_text_of(*store, c.payload, "type") == "3");
   CHECK(json_type_of(*store, c.payload, "metadata") == "object");
@@ -571,13 +577,14 @@ TEST_CASE("an UPDATE of the id queues a rename that carries the new id", "[store
   REQUIRE(changes.size() == 1);
   CHECK(changes[0].integration_id == "a");  // the id the API knows until the rename is pushed
   CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"city", "id"});
-  CHECK(store->db().execAndGet("SELECT new_id FROM local_renames WHERE old_id = 'a'").getString() == "b");
+  CHECK(StoreInternals::db(*store).execAndGet("SELECT new_id FROM local_renames WHERE old_id = 'a'").getString() ==
+        "b");
   sh->exec("UPDATE integrations SET zip_code = '22100' WHERE id = 'b'");
   changes = all_changes(*store);
   REQUIRE(changes.size() == 1);  // folded into the same change, still under the API's id
   CHECK(sorted_fields(changes[0].payload) == std::vector<std::string>{"city", "id", "zip_code"});
   sh->exec("UPDATE integrations SET id = 'a' WHERE id = 'b'");  // renamed back
-  CHECK(store->db().execAndGet("SELECT count(*) FROM local_renames").getInt() == 0);
+  CHECK(StoreInternals::db(*store).execAndGet("SELECT count(*) FROM local_renames").getInt() == 0);
   CHECK(sorted_fields(all_changes(*store)[0].payload) == std::vector<std::string>{"city", "zip_code"});
 }
 
@@ -643,7 +650,7 @@ TEST_CASE("gigasync's own writes through Store::Txn are not captured", "[store][
     Store::Txn txn(*store);
     REQUIRE(txn.begin().ok());
     Integration changed = sample("a");
-    changed.name = "Renamed by the API";
+    changed.set("name", "Renamed by the API");
     REQUIRE(txn.upsert(Table::mirror, changed).ok());
     REQUIRE(txn.upsert(Table::mirror, sample("b")).ok());
     REQUIRE(txn.upsert(Table::mirror, sample("invoice", 2)).ok());
@@ -655,7 +662,7 @@ TEST_CASE("gigasync's own writes through Store::Txn are not captured", "[store][
   auto a = store->load_one(Table::mirror, "a");
   REQUIRE(a.ok());
   REQUIRE(a.value().has_value());
-  CHECK(a.value()->name == "Renamed by the API");
+  CHECK(a.value()->get("name") == "Renamed by the API");
   // Capturing is back on for everyone else after the commit.
   auto sh = shell(dir);
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
@@ -674,7 +681,7 @@ TEST_CASE("a Store::Txn that is not committed leaves nothing behind and capturin
   auto b = store->load_one(Table::mirror, "b");
   REQUIRE(b.ok());
   CHECK_FALSE(b.value().has_value());
-  CHECK(store->db().execAndGet("SELECT applying FROM gigasync_control").getInt() == 0);
+  CHECK(StoreInternals::db(*store).execAndGet("SELECT applying FROM gigasync_control").getInt() == 0);
   auto sh = shell(dir);
   sh->exec("UPDATE integrations SET city = 'Lund' WHERE id = 'a'");
   CHECK(all_changes(*store).size() == 1);
@@ -725,9 +732,9 @@ TEST_CASE("every report view shows the rows it reports", "[store][report]") {
   update_change(*store, failed);
 
   // History older than the 7 days the report shows, then what a cycle records.
-  store->db().exec("INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
-                   "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 days'), 'a', 'remote', 'update', 'name', "
-                   "'Old', 'Acme a')");
+  StoreInternals::db(*store).exec(
+      "INSERT INTO integration_changes (at, integration_id, source, op, field, old_value, new_value) "
+      "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 days'), 'a', 'remote', 'update', 'name', 'Old', 'Acme a')");
   long long conflict_id = 0;
   {
     Store::Txn txn(*store);
@@ -836,7 +843,7 @@ TEST_CASE("maintain deletes history, runs, settled changes and resolved conflict
           "[store][retention]") {
   TempDir dir;
   auto store = open_store(dir);
-  auto& db = store->db();
+  auto& db = StoreInternals::db(*store);
   const std::string old_at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-200 days')";
   db.exec("INSERT INTO integration_changes (at, integration_id, source, op) VALUES (" + old_at + ", 'a', 'remote', 'insert')");
   db.exec("INSERT INTO integration_changes (integration_id, source, op) VALUES ('b', 'remote', 'insert')");
@@ -870,7 +877,7 @@ TEST_CASE("the retention after each cycle finds old rows through indexes, never 
   auto statements = gigasync::store::retention_statements(90);
   REQUIRE(statements.size() == 4);
   for (const auto& sql : statements) {
-    SQLite::Statement plan(store->db(), "EXPLAIN QUERY PLAN " + sql);
+    SQLite::Statement plan(StoreInternals::db(*store), "EXPLAIN QUERY PLAN " + sql);
     std::string details;
     while (plan.executeStep()) details += plan.getColumn(3).getString() + "; ";
     INFO(sql << "\n  plan: " << details);
