@@ -67,6 +67,28 @@ struct NotifyConfig {
   bool operator==(const NotifyConfig&) const = default;
 };
 
+// The account's read-only mirrors (tables employees, payouts, payruns, invoices), read under each
+// mirrored integration's Integration-ID.
+struct AccountConfig {
+  // Which of them are mirrored, in the order written: names of resources with per_integration
+  // set (resource_named), each at most once. Empty: integrations only.
+  std::vector<std::string> resources = {"employees", "payouts", "payruns", "invoices"};
+  int full_every_s = 86400;  // 60..31536000: a full re-list of every resource at most this far apart
+  bool operator==(const AccountConfig&) const = default;
+};
+
+struct WebhooksConfig {
+  // Daemon: "HOST:PORT" (IPv6 as "[::1]:9181") where webhook notifications are received; empty =
+  // no listener. Checked by parse_listen_address; an address that is not loopback is allowed (every
+  // request must carry a valid signature).
+  std::string listen;
+  // The URL the API calls (e.g. behind a reverse proxy): empty, or an http(s) URL ending with '/'
+  // (normalize_base_url). Empty: http://<listen>/ (see webhooks_public_url).
+  std::string public_url;
+  int tolerance_s = 300;  // 1..86400: a signature's timestamp further than this from now is refused
+  bool operator==(const WebhooksConfig&) const = default;
+};
+
 struct Config {
   ApiConfig api;
   DatabaseConfig database;
@@ -74,6 +96,8 @@ struct Config {
   LogConfig log;
   MetricsConfig metrics;
   NotifyConfig notify;
+  AccountConfig account;
+  WebhooksConfig webhooks;
   std::string source_path;  // the file it was read from ("" when none)
   // Where the token came from, for messages ("env GIGAPAY_TOKEN", "file /etc/...", "credential ...").
   // Never the token itself.
@@ -104,8 +128,8 @@ const char* to_string(ConflictPolicy p);
 // The API client's settings from the [api] section.
 ApiSettings api_settings_from(const Config& cfg);
 
-// metrics.listen, taken apart: an IP address (IPv4 dotted quad, IPv6 without its brackets; the
-// name "localhost" becomes 127.0.0.1) and a port from 1 to 65535.
+// metrics.listen or webhooks.listen, taken apart: an IP address (IPv4 dotted quad, IPv6 without
+// its brackets; the name "localhost" becomes 127.0.0.1) and a port from 1 to 65535.
 struct ListenAddress {
   std::string host;
   int port = 0;
@@ -121,6 +145,10 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text);
 // sync.cycle_deadline_s, or its default when 0: 4 × api.timeout_s × (api.max_retries + 1)
 // (720 s with the defaults: four times the longest one request may take with its retries).
 int cycle_deadline_s(const Config& cfg);
+
+// The URL the API is to call with webhook notifications: webhooks.public_url (ending with '/'),
+// else "http://" + webhooks.listen + "/" when a listener is set, else "" (no webhooks).
+std::string webhooks_public_url(const Config& cfg);
 
 // Refuses (ExitCode::config) a base_url that libcurl's URL parser (http::parse_url, the reading the
 // requests use) refuses, and a plain http:// one whose host is not loopback unless

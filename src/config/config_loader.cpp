@@ -147,6 +147,16 @@ int cycle_deadline_s(const Config& cfg) {
   return 4 * cfg.api.timeout_s * (cfg.api.max_retries + 1);
 }
 
+std::string webhooks_public_url(const Config& cfg) {
+  std::string url = cfg.webhooks.public_url;
+  if (url.empty()) {
+    if (cfg.webhooks.listen.empty()) return url;
+    url = "http://" + cfg.webhooks.listen;
+  }
+  if (url.back() != '/') url += '/';
+  return url;
+}
+
 Status check_transport_security(const Config& cfg) {
   const std::string& url = cfg.api.base_url;
   const bool from_env = env("GIGAPAY_BASE_URL").has_value();

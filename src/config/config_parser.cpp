@@ -19,11 +19,13 @@
 
 #include "gigasync/config.h"
 #include "gigasync/http.h"
+#include "gigasync/resource.h"
 
 namespace gigasync {
 namespace {
 
-constexpr std::array<std::string_view, 6> kSections = {"api", "database", "sync", "log", "metrics", "notify"};
+constexpr std::array<std::string_view, 8> kSections = {"api",     "database", "sync",    "log",
+                                                       "metrics", "notify",   "account", "webhooks"};
 
 constexpr std::string_view kTokenAdvice =
     "the token must not be written in the config file; put it in the file named by "
@@ -96,6 +98,13 @@ std::string describe(const toml::node& n, bool show_strings) {
   return "nothing";
 }
 
+// A part of a value that is not acceptable, for keys whose values have parts (arrays): what is
+// shown after "got" and where it was written (line 0: where the key is).
+struct Refusal {
+  toml::source_position at{};
+  std::string got;
+};
+
 // One entry of the key table: where the key lives, what its value must be, and how it is stored.
 struct KeyRule {
   std::string_view section;
@@ -103,6 +112,8 @@ struct KeyRule {
   std::string expectation;  // completes "api.page_size must be ..."
   bool show_strings = false;
   std::function<bool(const toml::node&, Config&)> apply;  // false: the value is not acceptable
+  // Instead of apply, for values with parts: every part that is not acceptable (none: stored).
+  std::function<std::vector<Refusal>(const toml::node&, Config&)> examine = nullptr;
 };
 
 using IntField = int& (*)(Config&);
@@ -185,11 +196,21 @@ KeyRule choice_key(std::string_view section, std::string_view name, std::array<s
           }};
 }
 
-KeyRule url_key(std::string_view section, std::string_view name, StringField field) {
-  return {section, name, "an http:// or https:// URL without query or fragment", true,
-          [field](const toml::node& n, Config& c) {
+// An http(s) URL, stored as normalize_base_url gives it. `empty_means` not empty: "" is allowed
+// too, and means that (for the message).
+KeyRule url_key(std::string_view section, std::string_view name, StringField field,
+                std::string_view empty_means = {}) {
+  std::string expectation = "an http:// or https:// URL without query or fragment";
+  if (!empty_means.empty()) expectation += ", or \"\" for " + std::string(empty_means);
+  const bool empty_allowed = !empty_means.empty();
+  return {section, name, std::move(expectation), true,
+          [field, empty_allowed](const toml::node& n, Config& c) {
             const auto* v = n.as_string();
             if (v == nullptr) return false;
+            if (empty_allowed && v->get().empty()) {
+              field(c).clear();
+              return true;
+            }
             auto url = normalize_base_url(v->get());
             if (!url) return false;
             field(c) = std::move(*url);
@@ -207,6 +228,52 @@ KeyRule listen_key(std::string_view section, std::string_view name, StringField 
             field(c) = v->get();
             return true;
           }};
+}
+
+using StringListField = std::vector<std::string>& (*)(Config&);
+
+// An array of names of the resources read under an Integration-ID (Resource::per_integration),
+// each at most once, kept in the order written; [] is allowed. Every bad element is reported at
+// its own line.
+KeyRule resources_key(std::string_view section, std::string_view name, StringListField field) {
+  std::string accepted;
+  for (const Resource* r : all_resources()) {
+    if (!r->per_integration) continue;
+    if (!accepted.empty()) accepted += ", ";
+    accepted += r->name;
+  }
+  KeyRule rule{section, name, "an array of distinct names from " + accepted + " ([] for integrations only)", true,
+               nullptr};
+  rule.examine = [field](const toml::node& n, Config& c) {
+    std::vector<Refusal> refusals;
+    const auto* array = n.as_array();
+    if (array == nullptr) {
+      refusals.push_back({{}, describe(n, true)});
+      return refusals;
+    }
+    std::vector<std::string> names;
+    for (const toml::node& element : *array) {
+      const auto at = element.source().begin;
+      const auto* v = element.as_string();
+      if (v == nullptr) {
+        refusals.push_back({at, describe(element, false)});
+        continue;
+      }
+      const std::string& word = v->get();
+      const Resource* r = resource_named(word);
+      if (r == nullptr || !r->per_integration) {
+        refusals.push_back({at, quote_text(word) + (r == nullptr ? "" : " (" + std::string(r->name) +
+                                                                             " are always mirrored)")});
+      } else if (std::find(names.begin(), names.end(), word) != names.end()) {
+        refusals.push_back({at, quote_text(word) + " twice"});
+      } else {
+        names.push_back(word);
+      }
+    }
+    if (refusals.empty()) field(c) = std::move(names);
+    return refusals;
+  };
+  return rule;
 }
 
 constexpr std::array<std::string_view, 3> kPolicies = {"manual", "remote-wins", "local-wins"};
@@ -249,6 +316,12 @@ const std::vector<KeyRule>& key_table() {
       listen_key("metrics", "listen", [](Config& c) -> std::string& { return c.metrics.listen; }),
       string_key("notify", "heartbeat_url", [](Config& c) -> std::string& { return c.notify.heartbeat_url; },
                  Empty::allowed),
+      resources_key("account", "resources", [](Config& c) -> std::vector<std::string>& { return c.account.resources; }),
+      int_key("account", "full_every_s", [](Config& c) -> int& { return c.account.full_every_s; }, 60, 31536000),
+      listen_key("webhooks", "listen", [](Config& c) -> std::string& { return c.webhooks.listen; }),
+      url_key("webhooks", "public_url", [](Config& c) -> std::string& { return c.webhooks.public_url; },
+              "http://LISTEN/"),
+      int_key("webhooks", "tolerance_s", [](Config& c) -> int& { return c.webhooks.tolerance_s; }, 1, 86400),
   };
   return table;
 }
@@ -339,7 +412,12 @@ void check_section(const std::string& section, const toml::table& tbl, Config& c
       problems.push_back({at, "unknown key '" + full + "' (known keys in [" + section + "]: " + known_keys(section) + ")"});
       continue;
     }
-    if (!rule->apply(value, cfg)) {
+    if (rule->examine) {
+      for (auto& refusal : rule->examine(value, cfg)) {
+        problems.push_back({refusal.at.line > 0 ? refusal.at : at,
+                            full + " must be " + rule->expectation + ", got " + refusal.got});
+      }
+    } else if (!rule->apply(value, cfg)) {
       problems.push_back({at, full + " must be " + rule->expectation + ", got " + describe(value, rule->show_strings)});
     }
   }

@@ -331,13 +331,14 @@ TEST_CASE("A table inside a section is an unknown key", "[config]") {
 
 TEST_CASE("An unknown section is an error naming the file and the line", "[config]") {
   CHECK(parse_error_of("[api]\npage_size = 5\n\n[apis]\npage_size = 5\n") ==
-        "gigasync.toml:4: unknown section [apis] (known sections: api, database, sync, log, metrics, notify)");
+        "gigasync.toml:4: unknown section [apis] (known sections: api, database, sync, log, metrics, notify, account, "
+        "webhooks)");
 }
 
 TEST_CASE("A key outside any section is an error naming the file and the line", "[config]") {
   CHECK(parse_error_of("\npage_size = 5\n") ==
         "gigasync.toml:2: unknown key 'page_size' outside any section (known sections: api, database, sync, log, "
-        "metrics, notify)");
+        "metrics, notify, account, webhooks)");
 }
 
 TEST_CASE("A section given as a plain value is an error", "[config]") {
@@ -669,7 +670,8 @@ TEST_CASE("The example config/gigasync.toml sets every key once, each after a co
                                          "max_delete_fraction", "min_delete_guard", "max_push_fraction", "min_push_guard",
                                          "push_delay_s", "max_backoff_s",
                                          "cycle_deadline_s", "level", "format",
-                                         "file", "listen", "heartbeat_url"};
+                                         "file", "listen", "heartbeat_url",
+                                         "resources", "full_every_s", "listen", "public_url", "tolerance_s"};
   std::istringstream lines(text);
   std::string line;
   std::string previous;
@@ -783,4 +785,225 @@ TEST_CASE("Loopback hosts as a listen address or a parsed URL spells them", "[co
     INFO(host);
     CHECK_FALSE(gigasync::http::is_loopback_host(host));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The account's read-only mirrors ([account]) and the webhook listener ([webhooks])
+
+namespace {
+
+// How account.resources' errors end, after the key: what it must be.
+const std::string kResourcesMust =
+    "account.resources must be an array of distinct names from employees, payouts, payruns, invoices ([] for "
+    "integrations only), got ";
+
+}  // namespace
+
+TEST_CASE("[account] and [webhooks] default to every resource, a daily full list and no listener", "[config]") {
+  const Config defaults;
+  CHECK(defaults.account.resources == std::vector<std::string>{"employees", "payouts", "payruns", "invoices"});
+  CHECK(defaults.account.full_every_s == 86400);
+  CHECK(defaults.webhooks.listen.empty());
+  CHECK(defaults.webhooks.public_url.empty());
+  CHECK(defaults.webhooks.tolerance_s == 300);
+  CHECK(gigasync::webhooks_public_url(defaults).empty());  // no listener, no URL: no webhooks
+  const Config parsed = parse_ok("[account]\n[webhooks]\n");
+  CHECK(parsed == defaults);
+  // Every new member takes part in operator== (the daemon's SIGHUP compares configs).
+  Config other = defaults;
+  other.account.resources.pop_back();
+  CHECK_FALSE(other == defaults);
+  other = defaults;
+  other.account.full_every_s = 3600;
+  CHECK_FALSE(other == defaults);
+  other = defaults;
+  other.webhooks.listen = "127.0.0.1:9181";
+  CHECK_FALSE(other == defaults);
+  other = defaults;
+  other.webhooks.public_url = "https://hooks.example/";
+  CHECK_FALSE(other == defaults);
+  other = defaults;
+  other.webhooks.tolerance_s = 60;
+  CHECK_FALSE(other == defaults);
+}
+
+TEST_CASE("Every [account] and [webhooks] key is read", "[config]") {
+  const Config cfg = parse_ok(R"(
+[account]
+resources = [
+  "payruns",   # kept in the order written
+  "employees",
+]
+full_every_s = 3600
+
+[webhooks]
+listen = "0.0.0.0:9181"        # not loopback: allowed, every request is signed
+public_url = "HTTPS://hooks.example.com/gigasync"
+tolerance_s = 60
+)");
+  CHECK(cfg.account.resources == std::vector<std::string>{"payruns", "employees"});
+  CHECK(cfg.account.full_every_s == 3600);
+  CHECK(cfg.webhooks.listen == "0.0.0.0:9181");
+  CHECK(cfg.webhooks.public_url == "https://hooks.example.com/gigasync/");  // as normalize_base_url gives it
+  CHECK(cfg.webhooks.tolerance_s == 60);
+  // Nothing else moved from its default.
+  Config expected;
+  expected.account = cfg.account;
+  expected.webhooks = cfg.webhooks;
+  CHECK(cfg == expected);
+
+  CHECK(parse_ok("[account]\nresources = []\n").account.resources.empty());  // integrations only
+  CHECK(parse_ok("account.resources = [\"invoices\"]").account.resources == std::vector<std::string>{"invoices"});
+  CHECK(parse_ok("account = { resources = [\"payouts\", \"employees\", \"invoices\", \"payruns\"] }")
+            .account.resources == std::vector<std::string>{"payouts", "employees", "invoices", "payruns"});
+  // The bounds themselves are accepted.
+  CHECK(parse_ok("[account]\nfull_every_s = 60\n").account.full_every_s == 60);
+  CHECK(parse_ok("[account]\nfull_every_s = 31536000\n").account.full_every_s == 31536000);
+  CHECK(parse_ok("[webhooks]\ntolerance_s = 1\n").webhooks.tolerance_s == 1);
+  CHECK(parse_ok("[webhooks]\ntolerance_s = 86400\n").webhooks.tolerance_s == 86400);
+  for (const std::string listen : {"127.0.0.1:9181", "localhost:9181", "[::1]:9181", "[::]:9181", "10.1.2.3:80", ""}) {
+    INFO(listen);
+    CHECK(parse_ok("[webhooks]\nlisten = \"" + listen + "\"\n").webhooks.listen == listen);
+  }
+  CHECK(parse_ok("[webhooks]\npublic_url = \"\"\n").webhooks.public_url.empty());
+  CHECK(parse_ok("[webhooks]\npublic_url = \"http://10.0.0.5:8080\"\n").webhooks.public_url == "http://10.0.0.5:8080/");
+}
+
+TEST_CASE("account.resources: a name gigasync does not mirror is an error at its own line, naming the key and the "
+          "accepted names", "[config]") {
+  // The bad element is on line 6, two lines below the key.
+  CHECK(parse_error_of("[account]\n\n# padding\nresources = [\n  \"employees\",\n  \"payout\",\n]\n") ==
+        "gigasync.toml:6: " + kResourcesMust + "\"payout\"");
+  CHECK(parse_error_of("[account]\nresources = [\"employees\", \"Payouts\"]\n") ==
+        "gigasync.toml:2: " + kResourcesMust + "\"Payouts\"");
+  // integrations is a resource gigasync describes, but not one read per integration.
+  CHECK(parse_error_of("[account]\nresources = [\"integrations\", \"payouts\"]\n") ==
+        "gigasync.toml:2: " + kResourcesMust + "\"integrations\" (integrations are always mirrored)");
+  CHECK(parse_error_of("[account]\nresources = [\"\"]\n") == "gigasync.toml:2: " + kResourcesMust + "\"\"");
+  // Control characters are shown escaped: the message stays on one line.
+  CHECK(parse_error_of("[account]\nresources = [\"pay\\nouts\"]\n") ==
+        "gigasync.toml:2: " + kResourcesMust + "\"pay\\nouts\"");
+  // Every bad element is reported, each at its line, in file order.
+  CHECK(parse_error_of("[account]\nresources = [\n  \"a\",\n  \"payouts\",\n  \"b\",\n]\nfull_every_s = 1\n") ==
+        "gigasync.toml:3: " + kResourcesMust + "\"a\"; gigasync.toml:5: " + kResourcesMust +
+            "\"b\"; gigasync.toml:7: account.full_every_s must be an integer from 60 to 31536000, got 1");
+}
+
+TEST_CASE("account.resources: an element that is not a string is an error at its line", "[config]") {
+  CHECK(parse_error_of("[account]\nresources = [\n  \"payouts\",\n  5,\n]\n") == "gigasync.toml:4: " + kResourcesMust + "5");
+  CHECK(parse_error_of("[account]\nresources = [[\"payouts\"]]\n") ==
+        "gigasync.toml:2: " + kResourcesMust + "an array");
+  CHECK(parse_error_of("[account]\nresources = [{ name = \"payouts\" }]\n") ==
+        "gigasync.toml:2: " + kResourcesMust + "a table");
+  CHECK(parse_error_of("[account]\nresources = [true]\n") == "gigasync.toml:2: " + kResourcesMust + "true");
+}
+
+TEST_CASE("account.resources: a name listed twice is an error at the second one", "[config]") {
+  CHECK(parse_error_of("[account]\nresources = [\n  \"payouts\",\n  \"invoices\",\n  \"payouts\",\n]\n") ==
+        "gigasync.toml:5: " + kResourcesMust + "\"payouts\" twice");
+}
+
+TEST_CASE("account.resources: a value that is not an array is an error naming the key", "[config]") {
+  CHECK(parse_error_of("[account]\n\nresources = \"payouts\"\n") ==
+        "gigasync.toml:3: " + kResourcesMust + "\"payouts\"");
+  CHECK(parse_error_of("[account]\nresources = \"\"\n") == "gigasync.toml:2: " + kResourcesMust + "\"\"");
+  CHECK(parse_error_of("[account]\nresources = 4\n") == "gigasync.toml:2: " + kResourcesMust + "4");
+  CHECK(parse_error_of("[account]\nresources = true\n") == "gigasync.toml:2: " + kResourcesMust + "true");
+  CHECK(parse_error_of("[account.resources]\npayouts = true\n") == "gigasync.toml:1: " + kResourcesMust + "a table");
+}
+
+TEST_CASE("account.resources: an error in a named file names that file", "[config]") {
+  EnvGuard env;
+  TempDir dir;
+  const std::string path = dir.write("gigasync.toml", "[account]\nresources = [\"employees\",\n  \"payslips\"]\n");
+  auto cfg = gigasync::load_config(path);
+  REQUIRE_FALSE(cfg.ok());
+  CHECK(cfg.error().code == ExitCode::config);
+  CHECK(cfg.error().message == path + ":3: " + kResourcesMust + "\"payslips\"");
+}
+
+TEST_CASE("[account] and [webhooks] integers out of range are errors naming the file, the line and the value",
+          "[config]") {
+  struct Case {
+    std::string section, assignment, message;
+  };
+  const std::vector<Case> cases = {
+      {"account", "full_every_s = 59", "account.full_every_s must be an integer from 60 to 31536000, got 59"},
+      {"account", "full_every_s = 31536001",
+       "account.full_every_s must be an integer from 60 to 31536000, got 31536001"},
+      {"account", "full_every_s = 0", "account.full_every_s must be an integer from 60 to 31536000, got 0"},
+      {"account", "full_every_s = \"86400\"",
+       "account.full_every_s must be an integer from 60 to 31536000, got a string"},
+      {"webhooks", "tolerance_s = 0", "webhooks.tolerance_s must be an integer from 1 to 86400, got 0"},
+      {"webhooks", "tolerance_s = 86401", "webhooks.tolerance_s must be an integer from 1 to 86400, got 86401"},
+      {"webhooks", "tolerance_s = -300", "webhooks.tolerance_s must be an integer from 1 to 86400, got -300"},
+      {"webhooks", "tolerance_s = 4294967596", "webhooks.tolerance_s must be an integer from 1 to 86400, got 4294967596"},
+      {"webhooks", "tolerance_s = true", "webhooks.tolerance_s must be an integer from 1 to 86400, got true"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.assignment);
+    CHECK(parse_error_of("[" + c.section + "]\n\n# padding\n" + c.assignment + "\n") ==
+          "gigasync.toml:4: " + c.message);
+  }
+}
+
+TEST_CASE("webhooks.listen: HOST:PORT with an IP address, or empty; anything else names the key and the value",
+          "[config]") {
+  const std::string must =
+      "webhooks.listen must be \"HOST:PORT\" with HOST an IP address (e.g. \"127.0.0.1:9464\", \"[::1]:9464\"), or "
+      "\"\" for off, got ";
+  for (const std::string bad : {"localhost", "9181", ":9181", "hooks.example.com:9181", "127.0.0.1:0",
+                                "127.0.0.1:65536", "127.0.0.1:09181", "::1:9181", "[::1]", "127.0.0.1:9181 "}) {
+    INFO(bad);
+    CHECK(parse_error_of("[webhooks]\n\n# padding\nlisten = \"" + bad + "\"\n") ==
+          "gigasync.toml:4: " + must + "\"" + bad + "\"");
+  }
+  CHECK(parse_error_of("[webhooks]\nlisten = 9181\n") == "gigasync.toml:2: " + must + "9181");
+}
+
+TEST_CASE("webhooks.public_url: empty or an http(s) URL; anything else names the key and the value", "[config]") {
+  const std::string must =
+      "webhooks.public_url must be an http:// or https:// URL without query or fragment, or \"\" for "
+      "http://LISTEN/, got ";
+  for (const std::string bad : {"ftp://hooks.example.com/", "hooks.example.com/gigasync", "https://",
+                                "https://hooks.example.com/?integration=1", "https://hooks.example.com/#x",
+                                "https://hooks example.com/", " "}) {
+    INFO(bad);
+    CHECK(parse_error_of("[webhooks]\n\n# padding\npublic_url = \"" + bad + "\"\n") ==
+          "gigasync.toml:4: " + must + "\"" + bad + "\"");
+  }
+  CHECK(parse_error_of("[webhooks]\npublic_url = 5\n") == "gigasync.toml:2: " + must + "5");
+  CHECK(parse_error_of("[webhooks]\npublic_url = [\"https://a/\"]\n") == "gigasync.toml:2: " + must + "an array");
+}
+
+TEST_CASE("An unknown key in [account] or [webhooks] is an error naming the file, the line and the known keys",
+          "[config]") {
+  CHECK(parse_error_of("[account]\nresources = []\nresource = [\"payouts\"]\n") ==
+        "gigasync.toml:3: unknown key 'account.resource' (known keys in [account]: resources, full_every_s)");
+  CHECK(parse_error_of("[webhooks]\n\nsecret = \"whsec\"\n") ==
+        "gigasync.toml:3: unknown key 'webhooks.secret' (known keys in [webhooks]: listen, public_url, tolerance_s)");
+  CHECK(parse_error_of("account = 5\n") == "gigasync.toml:1: account must be a section [account], got 5");
+  CHECK(parse_error_of("\n[[webhooks]]\nlisten = \"\"\n") ==
+        "gigasync.toml:2: webhooks must be a section [webhooks], got an array");
+}
+
+TEST_CASE("webhooks_public_url: public_url with a final '/', else http://<listen>/, else empty", "[config]") {
+  Config cfg;
+  CHECK(gigasync::webhooks_public_url(cfg).empty());
+  cfg.webhooks.listen = "127.0.0.1:9181";
+  CHECK(gigasync::webhooks_public_url(cfg) == "http://127.0.0.1:9181/");
+  cfg.webhooks.listen = "[::1]:9181";
+  CHECK(gigasync::webhooks_public_url(cfg) == "http://[::1]:9181/");
+  cfg.webhooks.public_url = "https://hooks.example.com/gigasync/";
+  CHECK(gigasync::webhooks_public_url(cfg) == "https://hooks.example.com/gigasync/");
+  cfg.webhooks.public_url = "https://hooks.example.com/gigasync";  // set by code, not normalized
+  CHECK(gigasync::webhooks_public_url(cfg) == "https://hooks.example.com/gigasync/");
+  cfg.webhooks.listen.clear();  // public_url alone (e.g. `webhooks register` run outside the daemon)
+  CHECK(gigasync::webhooks_public_url(cfg) == "https://hooks.example.com/gigasync/");
+  // As read from a file.
+  CHECK(gigasync::webhooks_public_url(parse_ok("[webhooks]\nlisten = \"localhost:9181\"\n")) ==
+        "http://localhost:9181/");
+  CHECK(gigasync::webhooks_public_url(
+            parse_ok("[webhooks]\nlisten = \"127.0.0.1:9181\"\npublic_url = \"https://proxy.example/hooks\"\n")) ==
+        "https://proxy.example/hooks/");
 }
