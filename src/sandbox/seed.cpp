@@ -73,12 +73,13 @@ std::string Generator::uuid4() {
   for (auto& x : b) x = static_cast<unsigned>(rng_() & 0xFF);
   b[6] = (b[6] & 0x0F) | 0x40;
   b[8] = (b[8] & 0x3F) | 0x80;
+  static const char* kHex = "0123456789abcdef";
   std::string out;
+  out.reserve(36);
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    std::array<char, 3> hex{};
-    std::snprintf(hex.data(), hex.size(), "%02x", b[i]);
-    out += hex.data();
+    out += kHex[(b[i] >> 4) & 15];
+    out += kHex[b[i] & 15];
   }
   return out;
 }
