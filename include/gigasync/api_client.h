@@ -13,6 +13,7 @@
 #include "gigasync/error.h"
 #include "gigasync/http.h"
 #include "gigasync/json.h"
+#include "gigasync/remote.h"
 #include "gigasync/layer.h"
 GIGASYNC_LAYER(http);
 
@@ -29,19 +30,13 @@ struct ApiSettings {
   std::chrono::milliseconds backoff_cap{30000};
 };
 
-struct ApiReply {
-  long status = 0;
-  std::string body;
-  bool replayed = false;  // Idempotent-Replayed: true
-};
-
 // Counters for the run report (thread-safe increments).
 struct ApiStats {
   std::atomic<long> requests{0};
   std::atomic<long> retries{0};
 };
 
-class ApiClient {
+class ApiClient : public Remote {
  public:
   // REQUIRES: settings.base_url parses as an http(s) URL.
   ApiClient(ApiSettings settings, Secret token, http::TransportFactory factory, http::Clock& clock);
@@ -53,7 +48,7 @@ class ApiClient {
   // exhausted → unavailable; stop requested → unavailable.
   // `validate` (optional) checks a 2XX body; a failing body is retried like a 5XX and, when the
   // retries run out, its Error (ExitCode::data) is returned.
-  using Validator = std::function<Status(const std::string& body)>;
+  using Validator = gigasync::Validator;
   Result<ApiReply> send(const std::string& method, const std::string& url, const std::string& body = "",
                         const std::string& idempotency_key = "", const Validator& validate = {});
 
@@ -66,24 +61,28 @@ class ApiClient {
   std::string first_page_url() const;                // .../integrations/?page=1&page_size=N
   std::string item_url(const std::string& id) const;  // .../integrations/ID/
   std::string collection_url() const;                // .../integrations/
+
+  // Remote (remote.h): the same, for any resource and integration.
+  Result<ApiReply> call(const ApiCall& c, const Validator& validate = {}) override;
+  std::string list_url(const Resource& r, std::string_view query = "") const override;
+  std::string item_url(const Resource& r, const std::string& id) const override;
+  std::string collection_url(const Resource& r) const override;
   // Error (data) unless `url` has the configured scheme, host and port as libcurl's URL API reads
   // it (http::parse_url, the same reading send() uses for the request); Error (config) when
   // api.base_url itself does not parse.
-  Status check_origin(const std::string& url, const std::string& what) const;
+  Status check_origin(const std::string& url, const std::string& what) const override;
 
   const ApiStats& stats() const { return stats_; }
 
  private:
-  Result<ApiReply> send_once_with_retries(const std::string& method, const std::string& url, const std::string& body,
-                                         const std::string& key, const Validator& validate);
+  Result<ApiReply> send_once_with_retries(const ApiCall& c, const Validator& validate);
   // Why an outcome's body is over max_body_bytes, or nullopt when it is not.
   std::optional<std::string> oversized(const http::Outcome& outcome) const;
   // `url` parsed and checked against the configured origin (see check_origin).
   Result<http::Url> checked(const std::string& url, const std::string& what) const;
   std::unique_ptr<http::Transport> acquire();
   void release(std::unique_ptr<http::Transport> t);
-  http::Request build(const std::string& method, const std::string& url, const std::string& body,
-                      const std::string& key) const;
+  http::Request build(const ApiCall& c, const std::string& url) const;
 
   ApiSettings settings_;
   Secret token_;
@@ -95,8 +94,5 @@ class ApiClient {
   std::vector<std::unique_ptr<http::Transport>> pool_;
   ApiStats stats_;
 };
-
-// Percent-encodes a path segment (ids may hold any character).
-std::string url_encode_segment(const std::string& s);
 
 }  // namespace gigasync

@@ -91,7 +91,7 @@ inline constexpr MoveRule kMoves[] = {
      ChangeState::superseded, "trigger"},
     {Move::deleted_locally, "deleted locally", {ChangeState::failed, ChangeState::conflict}, {ChangeState::pending},
      ChangeState::superseded, "trigger"},
-    {Move::claim, "claim", {ChangeState::pending}, {}, ChangeState::in_flight, "push"},
+    {Move::claim, "claim", {ChangeState::pending, ChangeState::in_flight}, {}, ChangeState::in_flight, "push"},
     {Move::settle, "settle", {ChangeState::in_flight}, {}, ChangeState::done, "push"},
     {Move::fail, "fail", {ChangeState::in_flight}, {}, ChangeState::failed, "push"},
     {Move::unsettle, "unsettle", {ChangeState::in_flight}, {}, ChangeState::pending, "push"},

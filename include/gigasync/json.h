@@ -74,6 +74,14 @@ Result<std::vector<std::string>> apply_payload(std::string_view payload, Record&
 // Falls back to the raw body (cut to 300 bytes) when it is not the field-keyed shape.
 std::string describe_error_body(std::string_view body);
 
+// The id (a string, or an integer as its decimal text) and the member names of a JSON object
+// (a webhook notification); nullopt when `body` is not an object with an id.
+struct Members {
+  std::string id;
+  std::vector<std::string> names;
+};
+std::optional<Members> id_and_members(std::string_view body);
+
 // A string as a JSON string literal.
 std::string quote(std::string_view s);
 

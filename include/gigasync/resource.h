@@ -24,6 +24,7 @@ enum class Kind {
   date,       // an ISO 8601 date string ("2024-02-15"): TEXT
   object,     // a JSON object (metadata): canonical JSON TEXT (keys sorted, no spaces)
   reference,  // the id of another object: TEXT (an integer id is kept as its decimal text)
+  list,       // a JSON array (a webhook's events): canonical JSON TEXT
 };
 
 // The SQL type of a kind's column: INTEGER or TEXT.
@@ -77,6 +78,9 @@ const Resource& employees_resource();
 const Resource& payouts_resource();
 const Resource& payruns_resource();
 const Resource& invoices_resource();
+
+// The webhooks endpoint (`gigasync webhooks`): described for its URLs and answers; not mirrored.
+const Resource& webhooks_resource();
 
 // Every described resource, integrations first.
 std::span<const Resource* const> all_resources();

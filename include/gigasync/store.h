@@ -1,6 +1,7 @@
 #pragma once
 // The SQLite mirror: schema and migrations, the mirror and its base, the outbox, conflicts,
 // run records and history. SQLiteCpp exceptions stop at this module's edge and become Errors.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,9 @@ struct RunRecord {
   long long pages = 0, fetched = 0, inserted = 0, updated = 0, deleted = 0;
   long long pushed = 0, push_failed = 0, conflicts = 0, diverged = 0;
   long long deletions_held = 0;  // remote deletions the delete guard held back
+  // The account's read-only mirrors: objects read, rows written (inserted, updated or deleted),
+  // and resource-and-integration pairs whose objects the API refused.
+  long long account_fetched = 0, account_written = 0, refused = 0;
   std::string error;
 };
 
@@ -101,6 +105,45 @@ class Store {
   Result<std::optional<Integration>> load_one(Table t, const std::string& id);
   Result<std::vector<std::string>> mirror_ids();
 
+  // --- The account's read-only mirrors (src/store/account_state.cpp) ---------------------------
+  // The integrations both sides agree exist (the base's ids), whose objects are mirrored.
+  Result<std::vector<std::string>> integration_ids();
+  // One object of `r` under `integration_id` as the mirror has it (nullopt: not there).
+  Result<std::optional<Record>> load_record(const Resource& r, const std::string& integration_id,
+                                            const std::string& id);
+  // The ids of `r`'s objects under `integration_id` that can still change (Resource::unsettled_sql).
+  Result<std::vector<std::string>> unsettled_ids(const Resource& r, const std::string& integration_id);
+  // Where the incremental sync of one resource of one integration stands.
+  struct AccountState {
+    std::optional<UnixMicros> full_at;          // the start of the last complete listing (this clock)
+    std::map<std::string, UnixMicros> newest;  // per timestamp field: the newest time seen (the API's clock)
+    std::string refused;                       // why its objects were refused the last time ("" = they were not)
+  };
+  Result<AccountState> account_state(const Resource& r, const std::string& integration_id);
+  // Records a complete listing started at `started` (every field's newest time is kept as seen).
+  Status record_full_list(const Resource& r, const std::string& integration_id, UnixMicros started);
+  // Raises the newest times seen (a time only ever moves forward; nothing is written when none does).
+  Status record_newest(const Resource& r, const std::string& integration_id,
+                       const std::map<std::string, UnixMicros>& newest);
+  // Records that the API refused (`why`) or served ("" ) this resource of this integration; writes
+  // only when that changes.
+  Status record_refusal(const Resource& r, const std::string& integration_id, const std::string& why);
+  // Every refusal on record: "payouts of integration X: why".
+  Result<std::vector<std::string>> refusals();
+  // Rows per mirror table, by resource name ("integrations", "payouts", ...).
+  Result<std::map<std::string, long long>> resource_counts();
+  // Forgets the page cache of `r` under `integration_id` (its base was written outside a full list).
+  Status forget_pages(const Resource& r, const std::string& integration_id);
+
+  // --- Webhooks (`gigasync webhooks`): one per integration; its secret stays in this file -----
+  struct Webhook {
+    std::string integration_id, webhook_id, url, secret, created_at;
+  };
+  Result<std::optional<Webhook>> webhook(const std::string& integration_id);
+  Result<std::vector<Webhook>> webhooks();
+  Status save_webhook(const Webhook& w);
+  Status remove_webhook(const std::string& integration_id);
+
   Result<long long> begin_run(const std::string& mode);
   Status finish_run(const RunRecord& r);
   // (src/store/runs.cpp) Marks every run still `running` as `abandoned` (finished_at now, an
@@ -155,6 +198,7 @@ class Store {
     friend class PullStage;
     friend struct StoreInternals;
     SQLite::Database& db();
+    void forget_pages();
     Store& store_;
     bool open_ = false;
   };
@@ -264,6 +308,29 @@ class PullStage {
   // prepared history, in a few statements. An object whose change was queued after `watermark` is
   // not plain any more. Returns the ids of staged objects with active changes (merged one by one).
   Result<Applied> apply_plain(Store::Txn& txn, std::int64_t watermark, std::vector<std::string>& with_changes);
+  // The page cache of a complete listing (its `query`; "" for the full list): the pages as they
+  // were when last applied, by number. A page read again with the same bytes holds the same
+  // objects, all equal to their base rows, so it need not be parsed.
+  struct CachedPage {
+    std::uint64_t hash = 0;
+    long long count = 0;
+    std::optional<std::string> next;
+    long long objects = 0;
+  };
+  Result<std::map<long long, CachedPage>> cached_pages(const std::string& query);
+  // Notes page `number` of this pass, parsed (`objects`) or unchanged (null: its ids come from
+  // the cache), for mark_unchanged_seen and save_pages.
+  Status note_page(long long number, std::uint64_t hash, long long count, const std::optional<std::string>& next,
+                   const std::vector<Record>* objects);
+  // Marks the ids of the unchanged pages seen, as add_page does for parsed ones (one look-up per
+  // id); appends ids seen twice to `duplicates`.
+  Status mark_unchanged_seen(std::vector<std::string>& duplicates);
+  // The pages noted this pass replace the listing's cache, inside `txn` (after the apply).
+  Status save_pages(Store::Txn& txn);
+  // Inside `txn`: forgets every cached page of this resource and scope (the base was written
+  // outside a complete listing).
+  Status forget_pages(Store::Txn& txn);
+
   // Inside `txn`: removes confirmed deletions of a read-only resource (mirror, base, a history row
   // each). Returns how many rows left the mirror. Error(software) for a two-way resource, whose
   // deletions are merged with local changes instead.
@@ -279,6 +346,8 @@ class PullStage {
   Store& store_;
   const Resource& r_;
   std::string scope_;
+  std::string query_;       // the listing whose pages are noted (cached_pages)
+  std::string started_;     // when the listing began (SQLite's clock, as synced_at is written)
   std::vector<bool> seen_;  // base rowids listed by this pass
   bool hash_index_ = false;  // the temp index of new objects by content hash exists
   long long incoming_rows_ = 0;  // rows appended to the incoming table since the last finish_staging

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gigasync/api_client.h"
+#include "gigasync/remote.h"
 #include "gigasync/config.h"
 #include "gigasync/error.h"
 #include "gigasync/store.h"
@@ -20,6 +21,7 @@ struct SyncOptions {
   bool dry_run = false;        // compute and print, write nothing
   bool force_deletes = false;  // allow more than max_delete_fraction deletions
   bool force_push = false;     // approve every queued change past the outbound guard, then push
+  bool full = false;           // re-list every resource of the account in full now (sync --full)
 };
 
 struct SyncReport {
@@ -33,6 +35,8 @@ struct SyncReport {
   long long held_by_guard = 0;   // integrations the outbound guard kept from being pushed (exit 1)
   bool push_paused = false;      // `gigasync pause` is in force: nothing was pushed
   bool deletions_refused = false;
+  // Resources of integrations whose objects the API refused (a 4XX): "payouts of integration X: ..."
+  std::vector<std::string> refused;
   std::vector<std::string> plan;  // dry run: what would happen, one line each
   std::string summary() const;    // one line for logs and systemd STATUS=
 };
@@ -40,16 +44,16 @@ struct SyncReport {
 // Runs one cycle. Hard failures (auth 77, contract 65, unreachable 69, redirect 78, database) are
 // returned as Errors after the run is recorded as failed in sync_runs; the mirror then holds
 // exactly what it held before the pull (the pull writes in one transaction at its end).
-Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options);
+Result<SyncReport> run_cycle(const Config& cfg, Store& store, Remote& api, const SyncOptions& options);
 
 // `gigasync verify`: every difference between the mirror and a fresh listing of the API, one line
 // each ("" list = equal). Differences that a waiting local change explains are marked so.
-Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClient& api);
+Result<std::vector<std::string>> verify(const Config& cfg, Store& store, Remote& api);
 
 // `gigasync refresh ID…`: each integration read now (GET) and applied as a pull would (merged with
 // pending changes, conflicts by policy, history); a 404 confirms a deletion. One line per id.
 // REQUIRES: the caller holds the CycleLock.
-Result<std::vector<std::string>> refresh(const Config& cfg, Store& store, ApiClient& api,
+Result<std::vector<std::string>> refresh(const Config& cfg, Store& store, Remote& api,
                                          const std::vector<std::string>& ids);
 
 // An exclusive lock per database (flock on "<db>.lock"), released when the holder exits or dies.

@@ -131,6 +131,8 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   sync->add_flag("--force-deletes", sync_flags.force_deletes, "Apply remote deletions above sync.max_delete_fraction");
   sync->add_flag("--force-push", sync_flags.force_push, "Approve every queued change past the outbound guard and push");
+  sync->add_flag("--full", sync_flags.full,
+                 "Re-list every resource of the account in full now (sees deletions and edits that stamp no time)");
   sync->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_sync(common, sync_flags); }); }; });
 
   auto* daemon = app.add_subcommand("daemon", "Run cycles every sync.interval_s and push local edits quickly (systemd)");
@@ -212,6 +214,21 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"local", "remote"}));
   kr->fallthrough();
   kr->callback([&] { action = [&] { return cli::run_stoppable([&] { return cli::cmd_conflicts_resolve(common, id, keep); }); }; });
+
+  std::vector<std::string> webhook_ids;
+  auto* webhooks = app.add_subcommand("webhooks", "Signed webhooks: one per integration, calling the daemon's listener");
+  webhooks->require_subcommand(1);
+  auto* wr = webhooks->add_subcommand("register", "Register a webhook for every mirrored integration (or those named)");
+  wr->add_option("--integration", webhook_ids, "Only this integration (repeatable)")->type_name("ID");
+  add_common(wr, common, true);
+  wr->callback([&] { action = [&] { return cli::cmd_webhooks(common, "register", webhook_ids); }; });
+  auto* wl = webhooks->add_subcommand("list", "List the webhooks gigasync registered (secrets are never shown)");
+  add_common(wl, common, true);
+  wl->callback([&] { action = [&] { return cli::cmd_webhooks(common, "list", webhook_ids); }; });
+  auto* wu = webhooks->add_subcommand("unregister", "Delete the webhooks gigasync registered (or those of the named integrations)");
+  wu->add_option("--integration", webhook_ids, "Only this integration (repeatable)")->type_name("ID");
+  add_common(wu, common, true);
+  wu->callback([&] { action = [&] { return cli::cmd_webhooks(common, "unregister", webhook_ids); }; });
 
   auto* verify = app.add_subcommand("verify", "Compare the mirror with a fresh listing, field by field (0 equal, 1 not)");
   add_common(verify, common, true);

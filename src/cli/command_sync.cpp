@@ -10,6 +10,7 @@
 #include "gigasync/metrics.h"
 #include "gigasync/sync.h"
 #include "gigasync/timestamp.h"
+#include "gigasync/webhooks.h"
 
 namespace gigasync::cli {
 namespace {
@@ -42,6 +43,7 @@ int cmd_sync(const CommonFlags& common, const SyncFlags& flags) {
   options.dry_run = flags.dry_run;
   options.force_deletes = flags.force_deletes;
   options.force_push = flags.force_push;
+  options.full = flags.full;
   auto before = ctx->store->last_run_id();
   if (!before) return fail(before.error());
   auto report = run_cycle(ctx->config, *ctx->store, *ctx->api, options);
@@ -92,6 +94,10 @@ int cmd_status(const CommonFlags& common, bool as_json) {
   if (!paused_state) return fail(paused_state.error());
   const bool paused = paused_state.value() == "1";
   std::string took = seconds_between(c->last_run_started, c->last_run_finished);
+  auto mirrored = (*store)->resource_counts();
+  if (!mirrored) return fail(mirrored.error());
+  auto refused = (*store)->refusals();
+  if (!refused) return fail(refused.error());
   const auto& r = c->last_run;
   const long long held = r ? r->deletions_held : 0;
   if (as_json) {
@@ -109,16 +115,26 @@ int cmd_status(const CommonFlags& common, bool as_json) {
     std::string deletions = "null";
     if (held > 0)
       deletions = "{\"count\":" + std::to_string(held) + ",\"allow_with\":" + json::quote(kAllowDeletions) + "}";
+    std::string counts = "{", refusals = "[";
+    for (const auto& [name, n] : mirrored.value())
+      counts += std::string(counts.size() > 1 ? "," : "") + json::quote(name) + ":" + std::to_string(n);
+    for (const auto& line : refused.value()) refusals += std::string(refusals.size() > 1 ? "," : "") + json::quote(line);
     std::printf("{\"database\":%s,\"integrations\":%lld,\"pending\":%lld,\"in_flight\":%lld,\"failed\":%lld,"
                 "\"held\":%lld,\"push_paused\":%s,\"open_conflicts\":%lld,\"deletions_held\":%s,\"last_success\":%s,"
-                "\"last_run\":%s}\n",
+                "\"last_run\":%s,\"mirrored\":%s},\"refused\":%s]}\n",
                 json::quote(cfg->database.path).c_str(), c->integrations, c->pending, c->in_flight, c->failed, c->held,
                 paused ? "true" : "false", c->open_conflicts, deletions.c_str(),
-                c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str());
+                c->last_success.empty() ? "null" : json::quote(c->last_success).c_str(), run.c_str(), counts.c_str(),
+                refusals.c_str());
     return 0;
   }
   std::printf("database:      %s\n", cfg->database.path.c_str());
   std::printf("integrations:  %lld\n", c->integrations);
+  std::string account;
+  for (const auto& [name, n] : mirrored.value())
+    if (name != "integrations") account += (account.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+  if (!account.empty()) std::printf("account:       %s\n", account.c_str());
+  for (const auto& line : refused.value()) std::printf("refused:       %s\n", line.c_str());
   std::printf("outbox:        %lld pending, %lld in flight, %lld failed, %lld held by conflicts\n", c->pending,
               c->in_flight, c->failed, c->held);
   std::printf("pushing:       %s\n", paused ? "paused ('gigasync resume' to push again)" : "on");
@@ -173,6 +189,21 @@ int cmd_check(const CommonFlags& common) {
   std::printf("api:       ok (%s accepted the token from %s; %lld integrations)\n", cfg->api.base_url.c_str(),
               cfg->token_source.c_str(), page->count);
   return 0;
+}
+
+int cmd_webhooks(const CommonFlags& common, const std::string& action, const std::vector<std::string>& ids) {
+  const bool remote = action != "list";
+  auto ctx = make_context(common, remote, remote ? OpenMode::create : OpenMode::read_only);
+  if (!ctx) return fail(ctx.error());
+  Result<std::vector<std::string>> lines = action == "register"     ? register_webhooks(ctx->config, *ctx->store, *ctx->api, ids)
+                                           : action == "unregister" ? unregister_webhooks(*ctx->store, *ctx->api, ids)
+                                                                    : list_webhooks(*ctx->store);
+  if (!lines) return fail(lines.error());
+  for (const auto& line : lines.value()) std::printf("%s\n", line.c_str());
+  if (action == "list" && lines->empty()) std::printf("no webhooks registered ('gigasync webhooks register')\n");
+  bool refused = false;
+  for (const auto& line : lines.value()) refused = refused || line.find(": not ") != std::string::npos;
+  return refused ? static_cast<int>(ExitCode::partial) : 0;
 }
 
 }  // namespace gigasync::cli

@@ -10,7 +10,7 @@ GIGASYNC_PRIVATE(cli);
 namespace gigasync::cli {
 
 struct SyncFlags {
-  bool dry_run = false, pull_only = false, push_only = false, force_deletes = false, force_push = false;
+  bool dry_run = false, pull_only = false, push_only = false, force_deletes = false, force_push = false, full = false;
   double wait_s = 0;
 };
 
@@ -28,6 +28,8 @@ int cmd_changes_discard(const CommonFlags& common, long long id);
 int cmd_changes_approve(const CommonFlags& common);
 int cmd_pause(const CommonFlags& common, bool paused);
 int cmd_backup(const CommonFlags& common, const std::string& file);
+// `gigasync webhooks register|list|unregister [--integration ID]...`
+int cmd_webhooks(const CommonFlags& common, const std::string& action, const std::vector<std::string>& ids);
 int cmd_refresh(const CommonFlags& common, const std::vector<std::string>& ids, bool all);
 
 int cmd_conflicts_list(const CommonFlags& common, bool all);

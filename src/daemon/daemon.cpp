@@ -13,6 +13,7 @@
 #include "daemon/notify.h"
 #include "daemon/runtime.h"
 #include "daemon/schedule.h"
+#include "daemon/webhook_listener.h"
 #include "gigasync/signals.h"
 #include "gigasync/cancel.h"
 #include "gigasync/log.h"
@@ -33,8 +34,8 @@ Millis deadline(const Config& cfg) { return Millis(cycle_deadline_s(cfg) * 1000L
 class Loop {
  public:
   Loop(const Deps& deps, Signals& signals, Watchdog& watchdog, std::unique_ptr<Runtime> rt,
-       ops::MetricsServer* server)
-      : deps_(deps), signals_(signals), watchdog_(watchdog), rt_(std::move(rt)), server_(server),
+       ops::MetricsServer* server, WebhookListener* hooks)
+      : deps_(deps), signals_(signals), watchdog_(watchdog), rt_(std::move(rt)), server_(server), hooks_(hooks),
         schedule_(rt_->config.sync, Clock::now(), static_cast<unsigned long long>(::getpid()) ^
                                                       static_cast<unsigned long long>(Clock::now().time_since_epoch().count())) {}
 
@@ -62,6 +63,7 @@ class Loop {
   Watchdog& watchdog_;
   std::unique_ptr<Runtime> rt_;
   ops::MetricsServer* server_;  // null when metrics.listen is off
+  WebhookListener* hooks_;      // null when webhooks.listen is off
   ops::HealthState health_;
   std::optional<bool> last_cycle_ok_;
   Schedule schedule_;
@@ -103,8 +105,15 @@ void Loop::reload() {
       spdlog::warn("SIGHUP: metrics.listen changed; the HTTP listener keeps {} until the daemon restarts",
                    server_ ? "http://" + server_->address().text() + "/" : std::string("off"));
     }
+    if (rt.value()->config.webhooks.listen != rt_->config.webhooks.listen)
+      spdlog::warn("SIGHUP: webhooks.listen changed; the listener keeps {} until the daemon restarts",
+                   hooks_ ? "http://" + hooks_->address().text() + "/" : std::string("off"));
     rt_ = std::move(rt.value());
     setup_logging(rt_->config.log);
+    if (hooks_) {  // a rotated token reaches the hints too
+      Config copy = rt_->config;
+      if (auto api = deps_.make_api(copy)) hooks_->set_api(std::move(api.value()));
+    }
     watchdog_.set_deadline(deadline(rt_->config));
     schedule_.set_config(rt_->config.sync, Clock::now());
     spdlog::info("SIGHUP: configuration reloaded from {}",
@@ -226,9 +235,26 @@ int run(const Deps& deps) {
     spdlog::info("metrics: serving /metrics and /healthz on http://{}/{}", server->address().text(),
                  server->address().loopback ? "" : " (not loopback: reachable from other hosts, without authentication)");
   }
+  std::unique_ptr<WebhookListener> hooks;
+  if (!cfg.webhooks.listen.empty()) {
+    Config copy = cfg;
+    auto api = deps.make_api(copy);
+    if (!api) {
+      spdlog::error("daemon not started: {}", api.error().message);
+      return static_cast<int>(api.error().code);
+    }
+    auto started = WebhookListener::start(cfg, std::move(api.value()));
+    if (!started) {
+      spdlog::error("daemon not started: {}", started.error().message);
+      return static_cast<int>(started.error().code);
+    }
+    hooks = std::move(started.value());
+    spdlog::info("webhooks: listening on http://{}/webhooks/<integration>/ (the API calls {}webhooks/...)",
+                 hooks->address().text(), webhooks_public_url(cfg));
+  }
   spdlog::info("gigasync daemon started: database {}, API {}, a cycle every {} s (± {} s), pushes {} s after an edit",
                cfg.database.path, cfg.api.base_url, cfg.sync.interval_s, cfg.sync.jitter_s, cfg.sync.push_delay_s);
-  Loop loop(deps, signals, watchdog, std::move(rt.value()), server.get());
+  Loop loop(deps, signals, watchdog, std::move(rt.value()), server.get(), hooks.get());
   loop.publish(CycleKind::none, nullptr);
   if (server) server->serve();  // a first request finds the metrics published (it waited in the backlog)
   notify("READY=1\n" + status_assignment("started; first sync cycle running"));

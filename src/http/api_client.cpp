@@ -54,13 +54,17 @@ ApiClient::ApiClient(ApiSettings settings, Secret token, http::TransportFactory 
   else base_error_ = "api.base_url: " + u.error().message;
 }
 
-std::string ApiClient::collection_url() const { return settings_.base_url + "integrations/"; }
-std::string ApiClient::first_page_url() const {
-  return collection_url() + "?page=1&page_size=" + std::to_string(settings_.page_size);
+std::string ApiClient::collection_url(const Resource& r) const { return settings_.base_url + std::string(r.path); }
+std::string ApiClient::list_url(const Resource& r, std::string_view query) const {
+  return collection_url(r) + "?" + (query.empty() ? "" : std::string(query) + "&") +
+         "page=1&page_size=" + std::to_string(settings_.page_size);
 }
-std::string ApiClient::item_url(const std::string& id) const {
-  return collection_url() + url_encode_segment(id) + "/";
+std::string ApiClient::item_url(const Resource& r, const std::string& id) const {
+  return collection_url(r) + url_encode_segment(id) + "/";
 }
+std::string ApiClient::collection_url() const { return collection_url(integrations_resource()); }
+std::string ApiClient::first_page_url() const { return list_url(integrations_resource()); }
+std::string ApiClient::item_url(const std::string& id) const { return item_url(integrations_resource(), id); }
 
 Result<http::Url> ApiClient::checked(const std::string& url, const std::string& what) const {
   if (base_error_) return make_error(ExitCode::config, *base_error_);
@@ -92,23 +96,27 @@ void ApiClient::release(std::unique_ptr<http::Transport> t) {
   pool_.push_back(std::move(t));
 }
 
-http::Request ApiClient::build(const std::string& method, const std::string& url, const std::string& body,
-                               const std::string& key) const {
+http::Request ApiClient::build(const ApiCall& c, const std::string& url) const {
   http::Request r;
-  r.method = method;
+  r.method = c.method;
   r.url = url;
-  r.body = body;
+  r.body = c.body;
   r.headers.emplace_back("Authorization", "Token " + token_.value);
   r.headers.emplace_back("Accept", "application/json");
-  if (!settings_.integration_id.empty()) r.headers.emplace_back("Integration-ID", settings_.integration_id);
-  if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
-  if (!key.empty()) r.headers.emplace_back("Idempotency-Key", key);
+  const std::string& integration = c.integration_id.empty() ? settings_.integration_id : c.integration_id;
+  if (!integration.empty()) r.headers.emplace_back("Integration-ID", integration);
+  if (!c.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+  if (!c.idempotency_key.empty()) r.headers.emplace_back("Idempotency-Key", c.idempotency_key);
   return r;
 }
 
 Result<ApiReply> ApiClient::send(const std::string& method, const std::string& url, const std::string& body,
                                  const std::string& key, const Validator& validate) {
-  auto reply = send_once_with_retries(method, url, body, key, validate);
+  return call(ApiCall{method, url, body, key, ""}, validate);
+}
+
+Result<ApiReply> ApiClient::call(const ApiCall& c, const Validator& validate) {
+  auto reply = send_once_with_retries(c, validate);
   if (reply) return reply;
   // An error page may echo request headers back: the token never leaves in a message.
   Error e = reply.error();
@@ -118,14 +126,14 @@ Result<ApiReply> ApiClient::send(const std::string& method, const std::string& u
   return e;
 }
 
-Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, const std::string& url,
-                                                   const std::string& body, const std::string& key,
-                                                   const Validator& validate) {
+Result<ApiReply> ApiClient::send_once_with_retries(const ApiCall& c, const Validator& validate) {
+  const std::string& method = c.method;
+  const std::string& url = c.url;
   // One reading of the URL: the origin is checked on it and the request goes to libcurl's own
   // spelling of it (Url::text), never to the string as it came.
   auto target = checked(url, method + " " + path_of(url));
   if (!target) return target.error();
-  const http::Request request = build(method, target->text, body, key);
+  const http::Request request = build(c, target->text);
   const std::string what = method + " " + path_of(url);
   std::string last_problem;
   std::optional<Error> last_data_error;
@@ -147,7 +155,7 @@ Result<ApiReply> ApiClient::send_once_with_retries(const std::string& method, co
       last_problem = outcome.failure.message;
     } else {
       const http::Response& r = *outcome.response;
-      if (r.status == 401 || r.status == 403) {
+      if (r.status == 401 || (r.status == 403 && c.integration_id.empty())) {
         release(std::move(transport));
         return make_error(ExitCode::auth, what + ": the API refused the token (HTTP " + std::to_string(r.status) +
                                               ": " + json::describe_error_body(r.body) + ")");
@@ -224,22 +232,29 @@ Result<json::IntegrationPage> ApiClient::get_page(const std::string& url, const 
 }
 
 Result<std::optional<Integration>> ApiClient::get_integration(const std::string& id) {
-  std::optional<Integration> parsed;
-  std::string where = "GET integration " + id;
-  auto reply = send("GET", item_url(id), "", "", [&](const std::string& body) -> Status {
-    auto p = json::parse_integration(body, where);
+  return get_object(*this, integrations_resource(), id);
+}
+
+Result<std::optional<Record>> get_object(Remote& api, const Resource& r, const std::string& id,
+                                         const std::string& integration_id) {
+  std::optional<Record> parsed;
+  std::string where = "GET " + std::string(r.singular) + " " + id;
+  if (!integration_id.empty()) where += " (integration " + integration_id + ")";
+  auto reply = api.call(ApiCall{"GET", api.item_url(r, id), "", "", integration_id}, [&](const std::string& body) -> Status {
+    auto p = json::parse_object(r, body, where, integration_id);
     if (!p) return p.error();
     parsed = std::move(p.value());
     return ok_status();
   });
   if (!reply) return named(reply.error(), where);
-  if (reply->status == 404) return std::optional<Integration>{};
+  if (reply->status == 404) return std::optional<Record>{};
   if (reply->status != 200 || !parsed)
     return make_error(ExitCode::data, where + ": unexpected HTTP " + std::to_string(reply->status) + " (" +
                                           json::describe_error_body(reply->body) + ")");
   if (parsed->id != id)
-    return make_error(ExitCode::data, where + ": the answer is integration '" + parsed->id + "', not '" + id + "'");
-  return std::optional<Integration>(std::move(*parsed));
+    return make_error(ExitCode::data, where + ": the answer is " + std::string(r.singular) + " '" + parsed->id +
+                                          "', not '" + id + "'");
+  return std::optional<Record>(std::move(*parsed));
 }
 
 }  // namespace gigasync

@@ -82,6 +82,9 @@ Result<std::optional<std::string>> read_value(const Field& f, const Value& v) {
     case Kind::object:
       if (!v.IsObject()) return wrong("an object");
       return std::optional<std::string>(canonical(v));
+    case Kind::list:
+      if (!v.IsArray()) return wrong("a list");
+      return std::optional<std::string>(canonical(v));
     case Kind::reference:
       if (v.IsInt64()) return std::optional<std::string>(std::to_string(v.GetInt64()));
       if (!v.IsString() || v.GetStringLength() == 0) return wrong("an id (a non-empty string or an integer)");
@@ -217,6 +220,8 @@ std::string object_body(const Record& obj, const std::vector<std::string_view>& 
     } else if (kind == Kind::object) {
       auto c = canonical_object(*v);
       out += c ? c.value() : "{}";
+    } else if (kind == Kind::list) {
+      out += *v;  // canonical JSON text already
     } else {
       out += quote(*v);
     }
@@ -232,6 +237,19 @@ std::string with_unknown_fields(std::string body, const std::optional<std::strin
   if (body.size() > 1) body += ',';
   body.append(*extra, 1);  // the members and the closing brace
   return body;
+}
+
+std::optional<Members> id_and_members(std::string_view body) {
+  rapidjson::Document doc;
+  if (!detail::parse_limited(body, doc).ok || !doc.IsObject()) return std::nullopt;
+  auto id = doc.FindMember("id");
+  if (id == doc.MemberEnd()) return std::nullopt;
+  Members out;
+  if (id->value.IsString() && id->value.GetStringLength() > 0) out.id.assign(id->value.GetString(), id->value.GetStringLength());
+  else if (id->value.IsInt64()) out.id = std::to_string(id->value.GetInt64());
+  else return std::nullopt;
+  for (const auto& m : doc.GetObject()) out.names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  return out;
 }
 
 std::string describe_error_body(std::string_view body) {

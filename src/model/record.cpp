@@ -9,12 +9,19 @@ struct Names {
   std::vector<std::string_view> all, writable, required;
 };
 
-// Derived once per resource, in the order of all_resources().
+// Every description: the mirrored resources, then the webhooks endpoint.
+std::vector<const Resource*> described() {
+  std::vector<const Resource*> out(all_resources().begin(), all_resources().end());
+  out.push_back(&webhooks_resource());
+  return out;
+}
+
+// Derived once per resource, in the order of described().
 const Names& names_of(const Resource& r) {
   static const auto table = [] {
     std::array<Names, 8> out{};
     std::size_t i = 0;
-    for (const Resource* res : all_resources()) {
+    for (const Resource* res : described()) {
       for (const Field& f : res->fields) {
         out[i].all.push_back(f.name);
         if (f.writable) out[i].writable.push_back(f.name);
@@ -24,12 +31,10 @@ const Names& names_of(const Resource& r) {
     }
     return out;
   }();
-  std::size_t i = 0;
-  for (const Resource* res : all_resources()) {
-    if (res == &r) return table[i];
-    ++i;
-  }
-  return table[0];  // unreachable: every resource is in all_resources()
+  static const auto order = described();
+  for (std::size_t i = 0; i < order.size(); ++i)
+    if (order[i] == &r) return table[i];
+  return table[0];  // unreachable: every resource is described
 }
 
 }  // namespace

@@ -102,6 +102,11 @@ const Resource kPayruns{"payruns", "payrun", "payruns/", "payruns", "payrun_base
 const Resource kInvoices{"invoices", "invoice", "invoices/", "invoices", "invoice_base", "account_changes", true,
                          false, kInvoiceFields, kInvoicesUnsettled, "paid_at IS NULL", "ordering=-created_at"};
 
+constexpr std::array kWebhookFields = {
+    id_field(), plain("url", text), plain("events", Kind::list), plain("secret_key", text), plain("metadata", object),
+};
+const Resource kWebhooks{"webhooks", "webhook", "webhooks/", "", "", "", true, false, kWebhookFields, {}, "", ""};
+
 const std::array<const Resource*, 5> kAll = {&kIntegrations, &kEmployees, &kPayouts, &kPayruns, &kInvoices};
 
 }  // namespace
@@ -118,6 +123,7 @@ std::string_view describe(Kind k) {
     case Kind::date: return "an ISO 8601 date string";
     case Kind::object: return "an object";
     case Kind::reference: return "an id (a string or an integer)";
+    case Kind::list: return "a list";
   }
   return "a value";
 }
@@ -138,6 +144,7 @@ const Resource& employees_resource() { return kEmployees; }
 const Resource& payouts_resource() { return kPayouts; }
 const Resource& payruns_resource() { return kPayruns; }
 const Resource& invoices_resource() { return kInvoices; }
+const Resource& webhooks_resource() { return kWebhooks; }
 
 std::span<const Resource* const> all_resources() { return kAll; }
 std::span<const Resource* const> account_resources() { return std::span<const Resource* const>(kAll).subspan(1); }

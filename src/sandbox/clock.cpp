@@ -48,7 +48,7 @@ std::string format_date(std::int32_t day) {
   int y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(day, y, m, d);
-  char buf[16];
+  char buf[32];  // room for any int and unsigned (GCC -Wformat-truncation at -O2)
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
 }

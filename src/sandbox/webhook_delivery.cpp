@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "sandbox/json_text.h"
-#include "util/hmac.h"
+#include "gigasync/hmac.h"
 
 namespace gigasync::sandbox {
 namespace {

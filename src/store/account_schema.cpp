@@ -54,9 +54,12 @@ std::string account_schema() {
       "op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')), field TEXT, old_value TEXT, new_value TEXT);\n"
       "CREATE INDEX IF NOT EXISTS account_changes_by_time ON account_changes (at);\n"
       "CREATE INDEX IF NOT EXISTS account_changes_by_object ON account_changes (resource, integration_id, object_id);\n"
-      // Pages of a listing as last read: a page whose bytes are the same is not parsed again.
-      "CREATE TABLE IF NOT EXISTS listing_pages (listing TEXT NOT NULL, page INTEGER NOT NULL, body_hash INTEGER "
-      "NOT NULL, count INTEGER NOT NULL, next TEXT, ids BLOB NOT NULL, PRIMARY KEY (listing, page)) WITHOUT ROWID;\n"
+      // Pages of a complete listing as last applied: a page whose bytes are the same is not parsed
+      // again (its objects are the ones the base has). Emptied for a resource and integration when
+      // anything but a pull writes its base.
+      "CREATE TABLE IF NOT EXISTS listing_pages (resource TEXT NOT NULL, scope TEXT NOT NULL, query TEXT NOT NULL, "
+      "page INTEGER NOT NULL, body_hash INTEGER NOT NULL, count INTEGER NOT NULL, next TEXT, objects INTEGER NOT NULL, "
+      "ids BLOB NOT NULL, PRIMARY KEY (resource, scope, query, page)) WITHOUT ROWID;\n"
       // Per resource and integration: when it was last listed in full, and why its objects were refused.
       "CREATE TABLE IF NOT EXISTS account_sync (resource TEXT NOT NULL, integration_id TEXT NOT NULL, "
       "full_at TEXT, last_at TEXT, refused_at TEXT, refused_error TEXT, PRIMARY KEY (resource, integration_id)) "
@@ -71,6 +74,19 @@ std::string account_schema() {
       "url TEXT NOT NULL, secret TEXT NOT NULL, created_at TEXT NOT NULL);\n";
   for (const Resource* r : account_resources()) out += resource_tables(*r);
   return out;
+}
+
+std::string unknown_fields_view() {
+  std::string out = "CREATE VIEW account_unknown_fields AS ";
+  bool first = true;
+  for (const Resource* r : account_resources()) {
+    if (!first) out += " UNION ALL ";
+    first = false;
+    out += "SELECT '" + std::string(r->name) + "' AS resource, b.integration_id, b.id AS object_id, j.key AS field, "
+           "j.value AS value, j.type AS json_type FROM " + std::string(r->base_table) +
+           " b, json_each(b.unknown_fields) j WHERE b.unknown_fields IS NOT NULL";
+  }
+  return out + ";\n";
 }
 
 std::vector<std::string> account_trigger_names() {

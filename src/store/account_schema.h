@@ -14,6 +14,10 @@ namespace gigasync::schema {
 // added to the descriptions gets its tables without a migration of its own.
 std::string account_schema();
 
+// The view account_unknown_fields (resource, integration_id, object_id, field, value, json_type):
+// fields the API sent that the documents do not describe, from every read-only mirror's base.
+std::string unknown_fields_view();
+
 // The names of the triggers that make those mirrors read-only.
 std::vector<std::string> account_trigger_names();
 

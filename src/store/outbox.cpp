@@ -201,6 +201,7 @@ Status Store::Txn::follow_rename(const std::string& from, const std::string& to,
       q.bind(2, to);
       q.exec();
     }
+    forget_pages();
     if (mirror_too) {
       SQLite::Statement q(db(), "UPDATE integrations SET id = ?2 WHERE id = ?1");
       q.bind(1, from);
@@ -254,12 +255,19 @@ Result<std::vector<Divergence>> Store::divergences() {
   // A read snapshot (a deferred transaction takes no write lock): a person's edit commits with its
   // outbox row, so every snapshot is consistent, and writers do not wait for this scan.
   std::optional<SQLite::Transaction> snapshot;
+  long long writes = 0;
   try {
     snapshot.emplace(*db_, SQLite::TransactionBehavior::DEFERRED);
+    // Nothing wrote a mirror or base row since the last self-check that found the two equal (or
+    // only a pull's plain copies, which write both alike): they are still equal.
+    SQLite::Statement counter(*db_, "SELECT writes, checked FROM gigasync_control");
+    counter.executeStep();
+    writes = counter.getColumn(0).getInt64();
+    if (writes == counter.getColumn(1).getInt64()) return std::vector<Divergence>{};
   } catch (const std::exception& e) {
     return db_error("starting the self-check", e);
   }
-  return collect<Divergence>(*db_, sql, [](SQLite::Statement& q) {
+  auto found = collect<Divergence>(*db_, sql, [](SQLite::Statement& q) {
     Divergence d;
     d.integration_id = q.getColumn(0).getString();
     std::string list = q.getColumn(1).getString();
@@ -272,6 +280,18 @@ Result<std::vector<Divergence>> Store::divergences() {
     }
     return d;
   });
+  if (!found || !found->empty()) return found;
+  try {
+    snapshot->commit();
+    // Equal as of `writes`: a later write (of anyone, captured or not) makes the next check look.
+    SQLite::Statement mark(*db_, "UPDATE gigasync_control SET checked = ? WHERE checked <> ?");
+    mark.bind(1, static_cast<int64_t>(writes));
+    mark.bind(2, static_cast<int64_t>(writes));
+    mark.exec();
+  } catch (const std::exception& e) {
+    return db_error("recording the self-check", e);
+  }
+  return found;
 }
 
 Result<long long> Store::Txn::record_conflict(const Conflict& c) {

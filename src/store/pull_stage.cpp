@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 
@@ -99,10 +100,15 @@ Result<std::unique_ptr<PullStage>> PullStage::open(Store& store, const Resource&
             ", plain INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (id)) WITHOUT ROWID");
     db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_history_" + t +
             " (seq INTEGER PRIMARY KEY, object_id TEXT NOT NULL, op TEXT NOT NULL, field TEXT, old_value, new_value)");
+    db.exec("CREATE TEMP TABLE IF NOT EXISTS pull_pages_" + t +
+            " (page INTEGER PRIMARY KEY, body_hash INTEGER NOT NULL, count INTEGER NOT NULL, next TEXT, "
+            "objects INTEGER NOT NULL, ids BLOB, unchanged INTEGER NOT NULL)");
+    db.exec("DELETE FROM temp.pull_pages_" + t);
     db.exec("DROP INDEX IF EXISTS temp.pull_stage_new_by_hash_" + t);  // built when first needed (new_with_hash)
     db.exec("DELETE FROM " + stage->temp("incoming"));
     db.exec("DELETE FROM " + stage->temp("stage"));
     db.exec("DELETE FROM " + stage->temp("history"));
+    stage->started_ = db.execAndGet(std::string("SELECT ") + kNow).getString();
     return stage;
   } catch (const std::exception& e) {
     return db_error("preparing the pull's staging tables", e);
@@ -115,6 +121,7 @@ PullStage::~PullStage() {
     db.exec("DELETE FROM " + temp("incoming"));
     db.exec("DELETE FROM " + temp("stage"));
     db.exec("DELETE FROM " + temp("history"));
+    db.exec("DELETE FROM " + temp("pages"));
   } catch (...) {  // a temp table dies with the connection anyway
   }
 }
@@ -132,12 +139,11 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Record>& ob
     for (const auto& o : objects) {
       std::int64_t hash = content_hash(o);
       base.reset();
-      base.clearBindings();
       if (r_.per_integration) {
-        base.bind(1, scope_);
-        base.bind(2, o.id);
+        base.bindNoCopy(1, scope_);
+        base.bindNoCopy(2, o.id);
       } else {
-        base.bind(1, o.id);
+        base.bindNoCopy(1, o.id);
       }
       bool known = base.executeStep();
       if (known) {
@@ -149,10 +155,7 @@ Result<PullStage::PageOutcome> PullStage::add_page(const std::vector<Record>& ob
         if (!base.getColumn(1).isNull() && base.getColumn(1).getInt64() == hash) continue;
       }
       stage.reset();
-      stage.clearBindings();
-      Record scoped = o;
-      scoped.scope = scope_;
-      store::bind_record(stage, 1, scoped);
+      store::bind_record(stage, 1, o, scope_);  // every parameter is bound again: no clearBindings
       bind_text(stage, extra_at, o.extra);
       stage.bind(extra_at + 1, static_cast<int64_t>(hash));
       stage.bind(extra_at + 2, known ? 0 : 1);
@@ -349,6 +352,18 @@ Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, std::int64_t 
       SQLite::Statement changed(db, "SELECT id FROM " + stage + " WHERE plain = 0");
       while (changed.executeStep()) with_changes.push_back(changed.getColumn(0).getString());
     }
+    if (!r_.two_way) {
+      // A row another writer (a webhook's hint) wrote after this listing began reading holds a
+      // newer version than the listing's copy: it is left as it is.
+      SQLite::Statement newer(db, "DELETE FROM " + stage + " WHERE EXISTS (SELECT 1 FROM main." + base +
+                                      " b WHERE b.integration_id = ?1 AND b.id = " + stage + ".id AND b.synced_at > ?2)");
+      newer.bind(1, scope_);
+      newer.bind(2, started_);
+      if (int skipped = newer.exec(); skipped > 0) {
+        staged_rows_ -= skipped;
+        db.exec("DELETE FROM " + temp("history") + " WHERE object_id NOT IN (SELECT id FROM " + stage + ")");
+      }
+    }
     SQLite::Statement history(db, history_insert_sql());
     if (r_.per_integration) history.bind(1, scope_);
     history.exec();
@@ -375,6 +390,11 @@ Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, std::int64_t 
       db.exec("INSERT INTO main." + table + " (" + cols + ") SELECT " + cols + " FROM " + stage +
               " s WHERE plain = 1 AND is_new = 0 AND NOT EXISTS (SELECT 1 FROM main." + table + " m WHERE " +
               store::same_key(r_, "m", "s") + ")");
+    // Plain copies write the mirror and the base alike: if the self-check had found them equal
+    // as of the last write, they still are (Store::divergences).
+    if (r_.two_way)
+      db.exec("UPDATE gigasync_control SET writes = writes + 1, checked = CASE WHEN checked = writes THEN writes + 1 "
+              "ELSE checked END");
     const std::string kept = r_.two_way ? cols + ", unknown_fields" : key + ", unknown_fields";
     const std::string update = r_.two_way ? store::set_from_excluded(r_) + ", " : "";
     db.exec("INSERT INTO main." + base + " (" + kept + ", synced_at, content_hash) SELECT " + kept + ", " + kNow +
@@ -383,6 +403,153 @@ Result<PullStage::Applied> PullStage::apply_plain(Store::Txn& txn, std::int64_t 
     return out;
   } catch (const std::exception& e) {
     return db_error("applying the pulled " + std::string(r_.name), e);
+  }
+}
+
+namespace {
+
+// A page's ids as one blob: each id's length (4 bytes, little-endian), then its bytes.
+std::string pack_ids(const std::vector<Record>& objects) {
+  std::string out;
+  for (const auto& o : objects) {
+    auto n = static_cast<std::uint32_t>(o.id.size());
+    for (int b = 0; b < 4; ++b) out += static_cast<char>((n >> (8 * b)) & 0xff);
+    out += o.id;
+  }
+  return out;
+}
+
+std::vector<std::string> unpack_ids(const void* data, int size) {
+  std::vector<std::string> out;
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (int at = 0; at + 4 <= size;) {
+    std::uint32_t n = p[at] | (p[at + 1] << 8) | (p[at + 2] << 16) | (static_cast<std::uint32_t>(p[at + 3]) << 24);
+    at += 4;
+    if (at + static_cast<int>(n) > size) break;
+    out.emplace_back(reinterpret_cast<const char*>(p + at), n);
+    at += static_cast<int>(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::map<long long, PullStage::CachedPage>> PullStage::cached_pages(const std::string& query) {
+  query_ = query;
+  try {
+    SQLite::Statement q(StoreInternals::db(store_),
+                        "SELECT page, body_hash, count, next, objects FROM main.listing_pages WHERE resource = ? AND "
+                        "scope = ? AND query = ?");
+    q.bind(1, std::string(r_.name));
+    q.bind(2, scope_);
+    q.bind(3, query);
+    std::map<long long, CachedPage> out;
+    while (q.executeStep()) {
+      CachedPage p;
+      p.hash = static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+      p.count = q.getColumn(2).getInt64();
+      p.next = store::text(q.getColumn(3));
+      p.objects = q.getColumn(4).getInt64();
+      out.emplace(q.getColumn(0).getInt64(), std::move(p));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return db_error("reading the page cache of " + std::string(r_.name), e);
+  }
+}
+
+Status PullStage::note_page(long long number, std::uint64_t hash, long long count, const std::optional<std::string>& next,
+                            const std::vector<Record>* objects) {
+  try {
+    if (objects == nullptr) {
+      auto& q = StoreInternals::cached(store_, "INSERT OR REPLACE INTO " + temp("pages") +
+                                  " (page, body_hash, count, next, objects, ids, unchanged) SELECT page, body_hash, count, "
+                                  "next, objects, ids, 1 FROM main.listing_pages WHERE resource = ? AND scope = ? AND "
+                                  "query = ? AND page = ?");
+      q.bind(1, std::string(r_.name));
+      q.bind(2, scope_);
+      q.bind(3, query_);
+      q.bind(4, static_cast<int64_t>(number));
+      q.exec();
+      return ok_status();
+    }
+    auto& q = StoreInternals::cached(store_, "INSERT OR REPLACE INTO " + temp("pages") +
+                                                 " (page, body_hash, count, next, objects, ids, unchanged) VALUES (?, ?, "
+                                                 "?, ?, ?, ?, 0)");
+    q.bind(1, static_cast<int64_t>(number));
+    q.bind(2, static_cast<int64_t>(hash));
+    q.bind(3, static_cast<int64_t>(count));
+    bind_text(q, 4, next);
+    q.bind(5, static_cast<int64_t>(objects->size()));
+    std::string ids = pack_ids(*objects);
+    q.bind(6, ids.data(), static_cast<int>(ids.size()));
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("noting a page of " + std::string(r_.name), e);
+  }
+}
+
+Status PullStage::mark_unchanged_seen(std::vector<std::string>& duplicates) {
+  try {
+    auto& db = StoreInternals::db(store_);
+    SQLite::Statement pages(db, "SELECT ids FROM " + temp("pages") + " WHERE unchanged = 1 ORDER BY page");
+    auto& base = StoreInternals::cached(store_, store::base_lookup_sql(r_));
+    while (pages.executeStep()) {
+      auto blob = pages.getColumn(0);
+      for (const auto& id : unpack_ids(blob.getBlob(), blob.getBytes())) {
+        base.reset();
+        base.clearBindings();
+        if (r_.per_integration) {
+          base.bind(1, scope_);
+          base.bind(2, id);
+        } else {
+          base.bind(1, id);
+        }
+        if (!base.executeStep()) continue;  // left the base since (a deletion, applied): a miss, not a sighting
+        auto rowid = static_cast<std::size_t>(base.getColumn(0).getInt64());
+        if (seen_.size() <= rowid) seen_.resize(rowid + 1 + rowid / 2);
+        if (seen_[rowid]) duplicates.push_back(id);
+        seen_[rowid] = true;
+      }
+    }
+    base.reset();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("marking the unchanged pages of " + std::string(r_.name), e);
+  }
+}
+
+Status PullStage::save_pages(Store::Txn& txn) {
+  try {
+    auto& db = StoreInternals::db(txn);
+    SQLite::Statement clear(db, "DELETE FROM main.listing_pages WHERE resource = ? AND scope = ? AND query = ?");
+    clear.bind(1, std::string(r_.name));
+    clear.bind(2, scope_);
+    clear.bind(3, query_);
+    clear.exec();
+    SQLite::Statement copy(db, "INSERT INTO main.listing_pages (resource, scope, query, page, body_hash, count, next, "
+                               "objects, ids) SELECT ?, ?, ?, page, body_hash, count, next, objects, ids FROM " +
+                                   temp("pages") + " WHERE ids IS NOT NULL");
+    copy.bind(1, std::string(r_.name));
+    copy.bind(2, scope_);
+    copy.bind(3, query_);
+    copy.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("saving the page cache of " + std::string(r_.name), e);
+  }
+}
+
+Status PullStage::forget_pages(Store::Txn& txn) {
+  try {
+    SQLite::Statement q(StoreInternals::db(txn), "DELETE FROM main.listing_pages WHERE resource = ? AND scope = ?");
+    q.bind(1, std::string(r_.name));
+    q.bind(2, scope_);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("forgetting the page cache of " + std::string(r_.name), e);
   }
 }
 

@@ -37,14 +37,14 @@ std::string same_key(const Resource& r, std::string_view a, std::string_view b) 
   return out;
 }
 
-int bind_record(SQLite::Statement& q, int first, const Record& o) {
+int bind_record(SQLite::Statement& q, int first, const Record& o, const std::string& scope) {
   const Resource& r = o.resource();
   int i = first;
-  if (r.per_integration) q.bind(i++, o.scope);
+  if (r.per_integration) q.bindNoCopy(i++, scope.empty() ? o.scope : scope);
   for (std::size_t f = 0; f < r.fields.size(); ++f, ++i) {
     const Field& field = r.fields[f];
     if (field.name == "id") {
-      q.bind(i, o.id);
+      q.bindNoCopy(i, o.id);
       continue;
     }
     const auto& v = o.at(f);
@@ -53,7 +53,7 @@ int bind_record(SQLite::Statement& q, int first, const Record& o) {
     } else if (field.kind == Kind::integer || field.kind == Kind::boolean) {
       q.bind(i, static_cast<int64_t>(std::stoll(*v)));
     } else {
-      q.bind(i, *v);
+      q.bindNoCopy(i, *v);
     }
   }
   return i;

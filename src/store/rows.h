@@ -37,8 +37,10 @@ std::string set_from(const Resource& r, std::string_view from);
 std::string same_key(const Resource& r, std::string_view a, std::string_view b);
 
 // Binds `o`'s columns (in columns() order) from placeholder `first` on; returns the next index.
-// Integers and booleans are bound as integers, everything else as text.
-int bind_record(SQLite::Statement& q, int first, const Record& o);
+// Integers and booleans are bound as integers, everything else as text, without a copy: `o` (and
+// `scope`) must outlive the statement's next step. `scope` is the integration column's value of a
+// per-integration resource (o.scope when empty).
+int bind_record(SQLite::Statement& q, int first, const Record& o, const std::string& scope = "");
 // A record of `r` from the row's columns (in columns() order) starting at column `first`.
 Record read_record(SQLite::Statement& q, int first, const Resource& r);
 

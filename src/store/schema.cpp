@@ -8,6 +8,7 @@
 #include "gigasync/change.h"
 #include "gigasync/integration.h"
 #include "store/account_schema.h"
+#include "store/report_views.h"
 #include "store/rows.h"
 
 namespace gigasync::schema {
@@ -385,7 +386,24 @@ std::string version_6() {
 // Version 7: every resource described (resource.h) has its tables (the account's read-only
 // mirrors, store/account_schema.cpp), and content hashes are taken over every field in the API's
 // order, the same way for every resource (post_migration recomputes the base's).
-std::string version_7() { return account_schema(); }
+std::string version_7() {
+  std::string counters;
+  for (const char* t : {"integrations", "integration_base"})
+    for (const char* op : {"insert", "update", "delete"}) {
+      std::string upper = op == std::string("insert") ? "INSERT" : op == std::string("update") ? "UPDATE" : "DELETE";
+      counters += "CREATE TRIGGER " + std::string(t) + "_count_" + op + " AFTER " + upper + " ON " + t +
+                  " BEGIN UPDATE gigasync_control SET writes = writes + 1; END;\n";
+    }
+  // Every write to the mirror or the base, by anyone (captured or not), moves `writes`; the
+  // self-check keeps in `checked` the value at which it last found them equal, and looks again
+  // only when they differ.
+  return "ALTER TABLE gigasync_control ADD COLUMN writes INTEGER NOT NULL DEFAULT 0;\n"
+         "ALTER TABLE gigasync_control ADD COLUMN checked INTEGER NOT NULL DEFAULT -1;\n" + counters +
+         "ALTER TABLE sync_runs ADD COLUMN account_fetched INTEGER NOT NULL DEFAULT 0;\n"
+         "ALTER TABLE sync_runs ADD COLUMN account_written INTEGER NOT NULL DEFAULT 0;\n"
+         "ALTER TABLE sync_runs ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;\n" +
+         account_schema() + report_views() + unknown_fields_view();
+}
 
 }  // namespace
 
@@ -413,6 +431,8 @@ void post_migration(std::size_t version, SQLite::Database& db) {
 std::string own_triggers_sql() {
   std::string out = "('integrations_refuse_update', 'integrations_capture_update', 'integrations_refuse_insert', "
                     "'integrations_capture_insert', 'integrations_refuse_delete', 'integrations_capture_delete'";
+  for (const char* t : {"integrations", "integration_base"})
+    for (const char* op : {"insert", "update", "delete"}) out += ", '" + std::string(t) + "_count_" + op + "'";
   for (const auto& name : account_trigger_names()) out += ", '" + name + "'";
   return out + ")";
 }

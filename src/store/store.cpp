@@ -92,6 +92,10 @@ SQLite::Statement& Store::cached(const std::string& sql) {
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
+  // SQLite's memory statistics cost a global mutex per allocation (2 % of a pull); gigasync never
+  // reads them. Only possible before SQLite initializes: the first open does it.
+  static const bool quiet_memory = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+  (void)quiet_memory;
   std::unique_ptr<SQLite::Database> db;
   const bool read_only = mode == OpenMode::read_only;
   try {
@@ -104,7 +108,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
       std::error_code ec;
       if (!parent.empty()) std::filesystem::create_directories(parent, ec);
       if (auto owner_only = store::prepare_private_file(path); !owner_only) return owner_only.error();  // 0600
-      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+      // No per-call mutex: a Store's connection is used by one thread at a time (the pull's and the
+      // push's workers hand their database work over under a lock of their own).
+      db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
       if (sqlite3_db_readonly(db->getHandle(), "main") == 1)
         return make_error(ExitCode::cant_create, "database " + path + " is read-only (check the file's and its folder's "
                                                  "permissions); only status, changes/conflicts list|show and verify read it");
@@ -210,7 +216,7 @@ Status Store::finish_run(const RunRecord& r) {
     SQLite::Statement q(*db_,
                         "UPDATE sync_runs SET finished_at = ?, status = ?, pages = ?, fetched = ?, inserted = ?, "
                         "updated = ?, deleted = ?, pushed = ?, push_failed = ?, conflicts = ?, error = ?, diverged = ?, "
-                        "deletions_held = ? WHERE id = ?");
+                        "deletions_held = ?, account_fetched = ?, account_written = ?, refused = ? WHERE id = ?");
     q.bind(1, now_iso8601());
     q.bind(2, r.status);
     q.bind(3, static_cast<int64_t>(r.pages));
@@ -224,7 +230,10 @@ Status Store::finish_run(const RunRecord& r) {
     if (r.error.empty()) q.bind(11); else q.bind(11, r.error);
     q.bind(12, static_cast<int64_t>(r.diverged));
     q.bind(13, static_cast<int64_t>(r.deletions_held));
-    q.bind(14, static_cast<int64_t>(r.id));
+    q.bind(14, static_cast<int64_t>(r.account_fetched));
+    q.bind(15, static_cast<int64_t>(r.account_written));
+    q.bind(16, static_cast<int64_t>(r.refused));
+    q.bind(17, static_cast<int64_t>(r.id));
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {
@@ -332,6 +341,7 @@ Status Store::Txn::upsert(Table t, const Integration& o) {
       bind_text(q, next + 2, o.extra);
     }
     q.exec();
+    if (base) forget_pages();
     return ok_status();
   } catch (const std::exception& e) {
     return db_error("writing integration " + o.id, e);
@@ -343,10 +353,17 @@ Status Store::Txn::remove(Table t, const std::string& id) {
     SQLite::Statement& q = store_.cached(std::string("DELETE FROM ") + table_name(t) + " WHERE id = ?");
     q.bind(1, id);
     q.exec();
+    if (t == Table::base) forget_pages();
     return ok_status();
   } catch (const std::exception& e) {
     return db_error("deleting integration " + id, e);
   }
+}
+
+// The integrations' base changed outside a pull: the cached pages of their listing no longer tell
+// whether a page's objects equal their base rows.
+void Store::Txn::forget_pages() {
+  store_.cached("DELETE FROM listing_pages WHERE resource = 'integrations'").exec();
 }
 
 Status Store::Txn::add_history(const HistoryEntry& h) {

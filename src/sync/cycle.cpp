@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gigasync/sync.h"
+#include "sync/account.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 
@@ -61,6 +62,10 @@ std::string partial_reason(const SyncReport& report, long long held_deletions) {
   if (held_deletions > 0)
     parts.push_back(plural(held_deletions, "remote deletion", "remote deletions") + " " + kDeletionsHeldPhrase +
                     " ('gigasync sync --force-deletes' applies them)");
+  if (!report.refused.empty())
+    parts.push_back(plural(static_cast<long long>(report.refused.size()), "resource of an integration",
+                           "resources of integrations") + " refused by the API ('gigasync status'): " +
+                    report.refused.front() + (report.refused.size() > 1 ? "; ..." : ""));
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
   return out;
@@ -78,11 +83,14 @@ std::string SyncReport::summary() const {
   if (unpushed > 0) s += "; " + std::to_string(unpushed) + " not pushed (API unreachable)";
   if (held_by_guard > 0) s += "; " + std::to_string(held_by_guard) + " held by the outbound guard (see log)";
   if (push_paused) s += "; pushing paused";
+  if (run.account_fetched > 0 || run.account_written > 0)
+    s += "; account: read " + std::to_string(run.account_fetched) + ", wrote " + std::to_string(run.account_written);
+  if (!refused.empty()) s += "; " + std::to_string(refused.size()) + " refused by the API (see 'gigasync status')";
   if (run.diverged > 0) s += "; SELF-CHECK FAILED for " + std::to_string(run.diverged) + " (see log)";
   return s;
 }
 
-Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options) {
+Result<SyncReport> run_cycle(const Config& cfg, Store& store, Remote& api, const SyncOptions& options) {
   SyncReport report;
   report.run.mode = mode_of(options);
   if (!options.dry_run) {
@@ -129,9 +137,23 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, ApiClient& api, co
     if (!d) return fail(d.error());
     report.run.diverged = static_cast<long long>(d->size());
   }
+  if (options.pull) {
+    auto a = sync_account(cfg, store, api, options);
+    if (!a) return fail(a.error());
+    report.run.account_fetched = a->fetched + a->gets;
+    report.run.account_written = a->inserted + a->updated + a->deleted;
+    report.run.refused = static_cast<long long>(a->refused.size());
+    report.refused = a->refused;
+    if (a->deletions_held > 0) {
+      report.deletions_refused = true;
+      held_deletions += a->deletions_held;
+      report.run.deletions_held = held_deletions;
+    }
+    for (auto& line : a->plan) report.plan.push_back(std::move(line));
+  }
   if (auto s = fill_counts(store, report); !s) return fail(s.error());
   bool partial = report.run.push_failed > 0 || report.failed > 0 || report.open_conflicts > 0 ||
-                 report.deletions_refused || report.held_by_guard > 0;
+                 report.deletions_refused || report.held_by_guard > 0 || !report.refused.empty();
   report.exit = partial ? ExitCode::partial : ExitCode::ok;
   report.run.status = partial ? "partial" : "ok";
   if (partial) report.run.error = partial_reason(report, held_deletions);

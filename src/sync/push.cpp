@@ -15,7 +15,7 @@ namespace {
 
 class Pusher {
  public:
-  Pusher(const Config& cfg, Store& store, ApiClient& api, bool pulled)
+  Pusher(const Config& cfg, Store& store, Remote& api, bool pulled)
       : cfg_(cfg), store_(store), api_(api), pulled_(pulled) {}
 
   Result<PushOutcome> run(const SyncOptions& options) {
@@ -91,8 +91,9 @@ class Pusher {
       }
       if (!next) return true;
       const Change& c = next->change;
-      auto reply = api_.send(next->method, next->to_collection ? api_.collection_url() : api_.item_url(id),
-                             *c.sent_body, c.idempotency_key);
+      const Resource& r = integrations_resource();
+      auto reply = api_.call(ApiCall{next->method, next->to_collection ? api_.collection_url(r) : api_.item_url(r, id),
+                                     *c.sent_body, c.idempotency_key, ""});
       std::lock_guard lock(db_mutex_);
       auto keep_going = record(*next, reply);
       if (!keep_going) return set_fatal(keep_going.error());
@@ -107,7 +108,7 @@ class Pusher {
 
   // Reads the integration from the API and merges it in, as a pull would. false: not pushed now.
   bool freshen(const std::string& id) {
-    auto got = api_.get_integration(id);
+    auto got = get_object(api_, integrations_resource(), id);
     std::lock_guard lock(db_mutex_);
     if (!got) {
       if (got.error().code == ExitCode::unavailable) {
@@ -212,7 +213,7 @@ class Pusher {
 
   const Config& cfg_;
   Store& store_;
-  ApiClient& api_;
+  Remote& api_;
   bool pulled_;
   std::mutex db_mutex_;
   std::optional<Error> fatal_;
@@ -222,7 +223,7 @@ class Pusher {
 
 }  // namespace
 
-Result<PushOutcome> push(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options, bool pulled) {
+Result<PushOutcome> push(const Config& cfg, Store& store, Remote& api, const SyncOptions& options, bool pulled) {
   return Pusher(cfg, store, api, pulled).run(options);
 }
 

@@ -23,6 +23,6 @@ struct PushOutcome {
 // Each change is marked in flight with its frozen body before it is sent, so a crash at any point
 // resends the same body with the same Idempotency-Key. Errors: auth (stop at once), config (a
 // redirect), database; unreachable servers leave changes pending and count in `unpushed`.
-Result<PushOutcome> push(const Config& cfg, Store& store, ApiClient& api, const SyncOptions& options, bool pulled);
+Result<PushOutcome> push(const Config& cfg, Store& store, Remote& api, const SyncOptions& options, bool pulled);
 
 }  // namespace gigasync

@@ -27,11 +27,11 @@ Result<std::string> apply_one(const Config& cfg, Store& store, const std::string
 
 }  // namespace
 
-Result<std::vector<std::string>> refresh(const Config& cfg, Store& store, ApiClient& api,
+Result<std::vector<std::string>> refresh(const Config& cfg, Store& store, Remote& api,
                                          const std::vector<std::string>& ids) {
   std::vector<std::string> out;
   for (const auto& id : ids) {
-    auto got = api.get_integration(id);
+    auto got = get_object(api, integrations_resource(), id);
     if (!got) return got.error();
     auto line = apply_one(cfg, store, id, got.value());
     if (!line) return line.error();

@@ -1,4 +1,5 @@
 // `gigasync verify`: the mirror against a fresh listing, field by field, page by page.
+#include <functional>
 #include <unordered_set>
 
 #include "gigasync/json.h"
@@ -13,17 +14,29 @@ std::string shown(const std::optional<std::string>& v) { return v ? json::quote(
 
 }  // namespace
 
-Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClient& api) {
+Result<std::vector<std::string>> verify(const Config& cfg, Store& store, Remote& api) {
   auto waiting = store.list_changes(false);
   if (!waiting) return waiting.error();
   std::unordered_set<std::string> explained, listed;  // ids only: verify is a diagnostic, not the pull
   for (const auto& c : waiting.value()) explained.insert(c.integration_id);
   auto note = [&](const std::string& id) { return explained.count(id) ? " (a local change is waiting)" : ""; };
   std::vector<std::string> out;
-  PageSink compare = [&](const json::IntegrationPage& page, long long) -> Result<std::vector<std::string>> {
-    std::vector<std::string> repeats;
+  // Every page is parsed and compared (no page is taken as unchanged by its bytes).
+  class Compare : public PageSink {
+   public:
+    explicit Compare(std::function<Result<Taken>(const json::Page&)> f) : f_(std::move(f)) {}
+    Result<Taken> take(long long, std::uint64_t, const json::Page* page, long long,
+                       const std::optional<std::string>&) override {
+      return f_(*page);
+    }
+
+   private:
+    std::function<Result<Taken>(const json::Page&)> f_;
+  };
+  Compare compare([&](const json::Page& page) -> Result<PageSink::Taken> {
+    PageSink::Taken taken;
     for (const auto& remote : page.results) {
-      if (!listed.insert(remote.id).second) repeats.push_back(remote.id);
+      if (!listed.insert(remote.id).second) taken.repeats.push_back(remote.id);
       auto local = store.load_one(Table::mirror, remote.id);
       if (!local) return local.error();
       if (!local.value()) {
@@ -35,9 +48,9 @@ Result<std::vector<std::string>> verify(const Config& cfg, Store& store, ApiClie
         out.push_back("integration " + remote.id + " " + f + ": mirror " + shown(mine.get(f)) + ", API " +
                       shown(remote.get(f)) + note(remote.id));
     }
-    return repeats;
-  };
-  auto stats = stream_pages(api, cfg.api.concurrency, compare);
+    return taken;
+  });
+  auto stats = stream_pages(api, Listing{}, cfg.api.concurrency, compare);
   if (!stats) return stats.error();
   auto mirror_ids = store.mirror_ids();
   if (!mirror_ids) return mirror_ids.error();

@@ -1,4 +1,4 @@
-#include "util/hmac.h"
+#include "gigasync/hmac.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "util/hmac.h"
+#include "gigasync/hmac.h"
 
 using gigasync::util::constant_time_equal;
 using gigasync::util::hmac_sha256_hex;

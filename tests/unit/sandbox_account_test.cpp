@@ -28,7 +28,7 @@
 #include "gigasync/timestamp.h"
 #include "sandbox/id_table.h"
 #include "sandbox/money.h"
-#include "util/hmac.h"
+#include "gigasync/hmac.h"
 
 namespace {
 

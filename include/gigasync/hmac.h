@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "gigasync/layer.h"
-GIGASYNC_LAYER(util);  // a header of src/util/ that the layers above include too
+GIGASYNC_LAYER(util);
 
 namespace gigasync::util {
 
