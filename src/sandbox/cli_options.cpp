@@ -148,7 +148,8 @@ void add_cli_options(CLI::App& sub, Options& o, std::string& token_file) {
   sub.add_option("--clock-start", o.clock_start, "ISO 8601 time the sandbox's clock starts at (default: now)")
       ->check([](const std::string& v) {
         return parse_iso8601(v) ? std::string() : std::string("not an ISO 8601 time: ") + v;
-      });
+      })
+      ->type_name("TIME");
   sub.add_option("--webhook-retry-ms", o.webhook_retry_ms, "First retry delay of a failed webhook delivery (ms)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

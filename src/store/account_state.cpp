@@ -159,6 +159,58 @@ Result<std::map<std::string, long long>> Store::resource_counts() {
   }
 }
 
+Result<long long> Store::purge_orphans() {
+  try {
+    // The integrations whose objects were ever read (account_sync has a row for each resource
+    // read) or that have a webhook, and that the mirror no longer has: a small table, no scan of
+    // the mirrors.
+    std::vector<std::string> orphans;
+    {
+      SQLite::Statement q(*db_, "SELECT integration_id FROM account_sync UNION SELECT integration_id FROM webhooks "
+                                "EXCEPT SELECT id FROM integration_base");
+      while (q.executeStep()) orphans.push_back(q.getColumn(0).getString());
+    }
+    if (orphans.empty()) return 0LL;
+    long long removed = 0;
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    db_->exec("UPDATE gigasync_control SET applying = 1");
+    for (const auto& iid : orphans) {
+      for (const Resource* r : account_resources()) {
+        const std::string t(r->table);
+        std::string fields;
+        for (const Field& f : r->fields)
+          fields += (fields.empty() ? "" : ", ") + std::string("'") + std::string(f.name) + "', " +
+                    (f.kind == Kind::object ? "json(" + std::string(f.name) + ")" : std::string(f.name));
+        SQLite::Statement history(*db_, "INSERT INTO account_changes (at, resource, integration_id, object_id, op, "
+                                        "old_value) SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now'), '" + std::string(r->name) +
+                                        "', integration_id, id, 'delete', json_object(" + fields + ") FROM " + t +
+                                        " WHERE integration_id = ?");
+        history.bind(1, iid);
+        history.exec();
+        for (const std::string& table : {t, std::string(r->base_table)}) {
+          SQLite::Statement del(*db_, "DELETE FROM " + table + " WHERE integration_id = ?");
+          del.bind(1, iid);
+          int n = del.exec();
+          if (table == t) removed += n;
+        }
+      }
+      for (const char* table : {"account_sync", "account_watermarks", "webhooks"}) {
+        SQLite::Statement del(*db_, std::string("DELETE FROM ") + table + " WHERE integration_id = ?");
+        del.bind(1, iid);
+        del.exec();
+      }
+      SQLite::Statement pages(*db_, "DELETE FROM listing_pages WHERE scope = ?");
+      pages.bind(1, iid);
+      pages.exec();
+    }
+    db_->exec("UPDATE gigasync_control SET applying = 0");
+    txn.commit();
+    return removed;
+  } catch (const std::exception& e) {
+    return db_error("removing the objects of deleted integrations", e);
+  }
+}
+
 Status Store::forget_pages(const Resource& r, const std::string& integration_id) {
   try {
     SQLite::Statement q(*db_, "DELETE FROM listing_pages WHERE resource = ? AND scope = ?");

@@ -201,6 +201,22 @@ Status Store::Txn::follow_rename(const std::string& from, const std::string& to,
       q.bind(2, to);
       q.exec();
     }
+    // The integration's objects in the account's mirrors (the API keeps them under the new id),
+    // and what the sync keeps per integration, follow it too.
+    std::vector<std::string> follow = {"account_sync", "account_watermarks", "account_changes", "webhooks"};
+    for (const Resource* r : account_resources()) {
+      follow.emplace_back(r->table);
+      follow.emplace_back(r->base_table);
+    }
+    for (const auto& t : follow) {
+      SQLite::Statement q(db(), "UPDATE " + t + " SET integration_id = ?2 WHERE integration_id = ?1");
+      q.bind(1, from);
+      q.bind(2, to);
+      q.exec();
+    }
+    SQLite::Statement scope(db(), "DELETE FROM listing_pages WHERE scope = ?1");
+    scope.bind(1, from);
+    scope.exec();
     forget_pages();
     if (mirror_too) {
       SQLite::Statement q(db(), "UPDATE integrations SET id = ?2 WHERE id = ?1");

@@ -35,6 +35,11 @@ class AccountSync {
     std::vector<const Resource*> resources;
     for (const auto& name : cfg_.account.resources)
       if (const Resource* r = resource_named(name); r != nullptr && r->per_integration) resources.push_back(r);
+    if (!options_.dry_run) {  // the objects of integrations deleted in the API went with them
+      auto purged = store_.purge_orphans();
+      if (!purged) return purged.error();
+      out_.deleted += purged.value();
+    }
     if (resources.empty()) return std::move(out_);
     auto integrations = store_.integration_ids();
     if (!integrations) return integrations.error();

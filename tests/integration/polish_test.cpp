@@ -241,6 +241,7 @@ std::set<std::string> listed_options(const std::string& help) {
 std::string value_for(const std::string& metavar) {
   if (metavar == "FILE" || metavar == "PATH" || metavar == "TEXT") return "/nonexistent-gigasync-polish/x";
   if (metavar == "local|remote") return "local";
+  if (metavar == "TIME") return "2026-01-01T00:00:00Z";
   return "1";  // SECONDS, N, INT, FLOAT, UINT
 }
 

@@ -162,6 +162,9 @@ std::string write_config(const fs::path& dir, const std::string& base_url, const
     << "\"\n" << (api_extra.find("max_retries") == std::string::npos ? "max_retries = 3\n" : "")
     << (api_extra.find("timeout_s") == std::string::npos ? "timeout_s = 10\n" : "") << api_extra << "\n[database]\npath = \"" << (dir / "mirror.db").string() << "\"\n"
     << extra << "\n";
+  // Tests of the integrations leave the account's other objects alone (the sandbox serves none
+  // unless seeded); a test of them configures [account] itself.
+  if (extra.find("[account]") == std::string::npos) f << "[account]\nresources = []\n";
   return cfg.string();
 }
 

@@ -201,7 +201,10 @@ TEST_CASE("pull stage: the bulk apply (triggers off while it runs) leaves the co
   // the one taken unless a person adds a trigger.
   CHECK(one(db, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name NOT IN ") +
                     gigasync::schema::own_triggers_sql()) == "0");
-  CHECK(one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") == "6");
+  // Capture and refusal (6) and write counters (6) on integrations and their base, and three
+  // read-only guards per account mirror.
+  CHECK(one(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'") ==
+        std::to_string(12 + 3 * gigasync::account_resources().size()));
   CHECK(one(db, "SELECT city FROM integrations WHERE id = 'a'") == "Malmö");
 
   // The same connection, after the apply: its triggers capture and refuse again.

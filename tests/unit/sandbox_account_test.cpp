@@ -1406,7 +1406,7 @@ TEST_CASE("Seeding 100,000 payouts is quick, and a page of them is served withou
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
 }
 
-TEST_CASE("--extra-field adds a writable field to the account's objects too", "[sandbox]") {
+TEST_CASE("the sandbox's --extra-field adds a writable field to the account's objects too", "[sandbox]") {
   Options o = options();
   o.extra_fields = {"cost_center"};
   Sandbox sb(o);

@@ -830,10 +830,12 @@ TEST_CASE("every report view shows the rows it reports", "[store][report]") {
                 "1", "1"},
                {std::to_string(pull.value()), "pull", "ok", "4", "4", "0", "0", "0", "0", "0", "<null>", "1", "1", "1"}});
   }
-  // Every report view is one of those read above: a new one needs its rows checked here too.
+  // Every report view is one of those read above: a new one needs its rows checked here too. (The
+  // account's report views are checked in tests/unit/report_views_test.cpp, which lists them.)
   std::set<std::string> views;
   for (const auto& row : rows_of(*sh, "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'report\\_%' "
-                                      "ESCAPE '\\'"))
+                                      "ESCAPE '\\' AND name NOT IN ('report_payouts', 'report_payruns', "
+                                      "'report_invoices', 'report_account_summary')"))
     views.insert(row[0]);
   INFO("the report views in the schema, and those whose rows this test checks");
   CHECK(views == checked);
