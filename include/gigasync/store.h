@@ -132,6 +132,10 @@ class Store {
   Result<std::vector<std::string>> refusals();
   // Rows per mirror table, by resource name ("integrations", "payouts", ...).
   Result<std::map<std::string, long long>> resource_counts();
+  // Removes the account's objects of integrations the mirror no longer has (deleted in the API,
+  // which deletes their objects with them), with a history row each, and what the sync kept for
+  // them. Returns how many objects left the mirrors.
+  Result<long long> purge_orphans();
   // Forgets the page cache of `r` under `integration_id` (its base was written outside a full list).
   Status forget_pages(const Resource& r, const std::string& integration_id);
 
