@@ -1,8 +1,7 @@
 # The man page, the Debian copyright and changelog files, and the .deb (cpack -G DEB).
 #
 # scripts/package.sh is the one way to build the package: it configures with
-#   -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc
-# (what debhelper passes), the Debian hardening flags from dpkg-buildflags, runs cpack and lintian.
+#   -DCMAKE_INSTALL_PREFIX=/usr (sysconfdir /etc by GNUInstallDirs' rule, as debhelper has it), the Debian hardening flags from dpkg-buildflags, runs cpack and lintian.
 #
 # What the .deb holds, and why (no maintainer scripts are needed):
 #   /usr/bin/gigasync                               stripped (CPACK_STRIP_FILES)
@@ -27,12 +26,6 @@ find_program(GIGASYNC_GZIP gzip REQUIRED)
 set(GIGASYNC_DEB_RELEASE 1)
 set(GIGASYNC_MAINTAINER "gigasync maintainers <maintainers@users.noreply.r-seed-690847f9.example>")
 
-# A prefix of /usr with the default relative sysconfdir "etc" puts the example config in /usr/etc.
-if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" AND NOT IS_ABSOLUTE "${CMAKE_INSTALL_SYSCONFDIR}")
-  message(WARNING "CMAKE_INSTALL_PREFIX is /usr but CMAKE_INSTALL_SYSCONFDIR is \"${CMAKE_INSTALL_SYSCONFDIR}\": "
-                  "the example config would be installed in /usr/etc/gigasync. "
-                  "Configure with -DCMAKE_INSTALL_SYSCONFDIR=/etc (as Debian packages do).")
-endif()
 
 # --- files made at build time --------------------------------------------------------------------
 set(GIGASYNC_DOC_OUT ${CMAKE_BINARY_DIR}/packaging)

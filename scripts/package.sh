@@ -22,7 +22,7 @@ log="$build/package-build.log"
 mkdir -p "$build"
 echo "== build ($build, Release; log: $log)"
 if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGIGASYNC_TESTS=OFF \
-         -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var \
+         -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_LOCALSTATEDIR=/var \
          -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" &&
        cmake --build "$build" -j"$jobs"; } >"$log" 2>&1; then
   tail -n 40 "$log" >&2

@@ -47,7 +47,7 @@ std::string set_key(std::string text, const std::string& key, const std::string&
 // (the same sources, already compiled) plus the build-time files of the install (the man page).
 void documented_install(const fs::path& build, const fs::path& root) {
   auto conf = run("cmake", {"-S", source_dir().string(), "-B", build.string(), "-DCMAKE_BUILD_TYPE=Release",
-                            "-DCMAKE_INSTALL_PREFIX=/usr", "-DCMAKE_INSTALL_SYSCONFDIR=/etc", "-DGIGASYNC_TESTS=OFF"});
+                            "-DCMAKE_INSTALL_PREFIX=/usr", "-DGIGASYNC_TESTS=OFF"});
   INFO("cmake configure:\n" << conf.out << conf.err);
   REQUIRE(conf.exit_code == 0);
   CHECK(conf.err.find("CMAKE_INSTALL_SYSCONFDIR") == std::string::npos);  // no /usr/etc warning
@@ -131,14 +131,22 @@ TEST_CASE("install: the README's install sequence works as written under DESTDIR
   CHECK(rows.out == "3\n");  // the mirror is where the edited config says
 }
 
-TEST_CASE("install: a build configured for /usr without CMAKE_INSTALL_SYSCONFDIR warns about /usr/etc", "[install]") {
+TEST_CASE("install: a build configured with the prefix /usr alone installs the example config in /etc", "[install]") {
+  // GNUInstallDirs' full sysconfdir rule: /etc for the prefixes / and /usr, prefix/etc for others.
   TempDir work;
-  auto conf = run("cmake", {"-S", source_dir().string(), "-B", (work.path / "build").string(),
-                            "-DCMAKE_INSTALL_PREFIX=/usr", "-DGIGASYNC_TESTS=OFF"});
-  INFO(conf.out << conf.err);
-  REQUIRE(conf.exit_code == 0);
-  CHECK(conf.err.find("/usr/etc/gigasync") != std::string::npos);
-  CHECK(conf.err.find("-DCMAKE_INSTALL_SYSCONFDIR=/etc") != std::string::npos);
+  for (const auto& [prefix, dir] : std::vector<std::pair<std::string, std::string>>{
+           {"/usr", "/etc/gigasync"}, {"/opt/gigasync", "etc/gigasync"}}) {
+    const fs::path build = work.path / ("build" + std::to_string(prefix.size()));
+    auto conf = run("cmake", {"-S", source_dir().string(), "-B", build.string(), "-DCMAKE_INSTALL_PREFIX=" + prefix,
+                              "-DGIGASYNC_TESTS=OFF"});
+    INFO(prefix << ": " << conf.out << conf.err);
+    REQUIRE(conf.exit_code == 0);
+    CHECK(conf.err.find("Warning") == std::string::npos);
+    const std::string rules = read_file(build / "cmake_install.cmake");
+    CHECK(rules.find("\"${CMAKE_INSTALL_PREFIX}/usr/etc") == std::string::npos);
+    const std::string want = dir[0] == '/' ? "DESTINATION \"" + dir + "\"" : "DESTINATION \"${CMAKE_INSTALL_PREFIX}/" + dir + "\"";
+    CHECK(rules.find(want) != std::string::npos);
+  }
 }
 
 TEST_CASE("install: the man page renders without warnings and covers every command and exit code", "[install]") {
