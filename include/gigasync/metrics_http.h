@@ -8,9 +8,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gigasync/config.h"
 #include "gigasync/error.h"
+#include "gigasync/metrics_snapshot.h"
 #include "gigasync/layer.h"
 GIGASYNC_LAYER(ops);
 
@@ -30,6 +32,10 @@ struct HealthState {
   ExitCode failure = ExitCode::ok;                   // the last full cycle's error, when it failed
   int interval_s = 300;                              // sync.interval_s
   bool push_paused = false;                          // `gigasync pause` is in force (not unhealthy)
+  // The mirrored resources ("integrations" first, then account.resources), from the database after
+  // the last cycle; empty before the first read. They never change the status code.
+  std::vector<store::ResourceFigures> resources;
+  int full_every_s = 86400;                          // account.full_every_s
   bool operator==(const HealthState&) const = default;
 };
 
@@ -42,7 +48,12 @@ struct HttpAnswer {
 // 200 {"status":"ok",...} when the last full cycle succeeded (ok or partial) no longer than
 // 3 × interval_s before `now`; otherwise 503 {"status":"unhealthy","reason":...}. Both carry
 // last_success (ISO 8601 UTC or null), age_s, interval_s and push_paused; never a message
-// from the API, a URL or data.
+// from the API, a URL or data. With h.resources, also full_every_s and "resources": per resource
+// {"rows", "refused"} and, for the account's resources, "never_listed", "last_full_list" (ISO 8601 or
+// null), "full_list_age_s" (or null) and "full_list_overdue" (older than full_every_s + 3 ×
+// interval_s), plus "last_cycle": {"fetched", "written"} once a cycle pulled; and "warnings", one
+// line per resource with refused integrations or an overdue full list. The status code is the
+// integration cycle's alone (refusals make a cycle partial, which counts as good).
 HttpAnswer health_answer(const HealthState& h, WallClock::time_point now);
 
 // A short name for an error's class (its exit code), for /healthz: "api_unavailable", "auth", ...

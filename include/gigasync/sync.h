@@ -1,6 +1,7 @@
 #pragma once
 // One sync cycle: pull (page through the API, three-way merge into the mirror), then push (send
 // the outbox). Also the cycle lock shared by `sync` and `daemon`.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,13 @@ struct SyncOptions {
   bool full = false;           // re-list every resource of the account in full now (sync --full)
 };
 
+// One resource's objects in one cycle that pulled (the metrics' `resource` label).
+struct ResourceCycle {
+  long long fetched = 0;  // objects read from the API (listings and single GETs)
+  long long written = 0;  // rows of its mirror inserted, updated or deleted
+  bool operator==(const ResourceCycle&) const = default;
+};
+
 struct SyncReport {
   RunRecord run;
   // ok; partial (rejected changes, open conflicts, refused deletions); unavailable (changes left
@@ -37,6 +45,9 @@ struct SyncReport {
   bool deletions_refused = false;
   // Resources of integrations whose objects the API refused (a 4XX): "payouts of integration X: ..."
   std::vector<std::string> refused;
+  // A cycle that pulled: per resource ("integrations" and each of account.resources). Empty for a
+  // push-only cycle.
+  std::map<std::string, ResourceCycle> by_resource;
   std::vector<std::string> plan;  // dry run: what would happen, one line each
   std::string summary() const;    // one line for logs and systemd STATUS=
 };

@@ -11,7 +11,9 @@
 #include <fstream>
 
 #include "cli/commands.h"
+#include "gigasync/mirror_reads.h"
 #include "gigasync/sandbox.h"
+#include "gigasync/text_width.h"
 
 namespace gigasync::cli {
 namespace {
@@ -19,6 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string current_step;  // the step running, named when the demo stops early
+
+// Payouts the demo's sandbox seeds over its 25 integrations (with employees, payruns, invoices).
+constexpr int kDemoPayouts = 1000;
 
 void step(const std::string& title) {
   current_step = title.substr(0, title.find("   ("));
@@ -90,9 +95,67 @@ Result<std::string> write_files(const fs::path& dir, const std::string& base_url
   return cfg.string();
 }
 
+// How many integrations and open invoices the demo's report lists (the views hold them all).
+constexpr std::size_t kReportIntegrations = 8;
+constexpr int kReportInvoices = 5;
+
+// "13142.20" -> "13 142.20": digits grouped by three, the decimals as the view wrote them.
+std::string grouped(const std::string& decimal) {
+  std::string sign, digits = decimal, decimals;
+  if (!digits.empty() && digits[0] == '-') sign = "-", digits.erase(0, 1);
+  if (auto dot = digits.find('.'); dot != std::string::npos) decimals = digits.substr(dot), digits.resize(dot);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ' ';
+    out += digits[i];
+  }
+  return sign + out + decimals;
+}
+
+std::string right(const std::string& s, std::size_t columns) {
+  std::size_t w = display_width(s);
+  return w >= columns ? s : std::string(columns - w, ' ') + s;
+}
+
+// The payouts per integration and currency (report_account_summary) and the open invoices
+// (report_invoices), as a short table.
+int print_payout_report(const std::string& db) {
+  auto store = Store::open(db, OpenMode::read_only);
+  if (!store) return fail(store.error());
+  auto report = store::payout_report(*store.value(), kReportInvoices);
+  if (!report) return fail(report.error());
+  const auto& totals = report->totals;
+  std::printf("%s  %s  %7s  %15s  %s\n", fit("integration", 30).c_str(), "cur", "payouts", "amount",
+              "by state (count)");
+  for (std::size_t i = 0; i < totals.size() && i < kReportIntegrations; ++i) {
+    const auto& t = totals[i];
+    std::string states;
+    for (const auto& st : t.states) states += (states.empty() ? "" : ", ") + st.state + " " + std::to_string(st.payouts);
+    std::printf("%s  %-3s  %7lld  %15s  %s\n", fit(t.integration_name.empty() ? t.integration_id : t.integration_name, 30).c_str(),
+                t.currency.c_str(), t.payouts, right(grouped(t.amount), 15).c_str(), states.c_str());
+  }
+  if (totals.size() > kReportIntegrations)
+    std::printf("... and %zu more rows (sqlite3 %s 'SELECT * FROM report_account_summary')\n",
+                totals.size() - kReportIntegrations, db.c_str());
+  if (totals.empty()) std::printf("(no payouts mirrored)\n");
+  std::printf("\nopen invoices: %lld", report->open_invoices_total);
+  if (report->open_invoices_total > static_cast<long long>(report->open_invoices.size()))
+    std::printf(" (the %zu due first)", report->open_invoices.size());
+  std::printf("\n");
+  for (const auto& v : report->open_invoices)
+    std::printf("  %s  invoice %-8s %-8s %-3s %12s  due %s%s\n", fit(v.integration_name, 30).c_str(),
+                v.invoice_id.c_str(), v.state.c_str(), v.currency.c_str(), grouped(v.amount_due).c_str(),
+                v.due_date.empty() ? "-" : v.due_date.c_str(),
+                v.days_overdue > 0 ? (" (" + std::to_string(v.days_overdue) + " days overdue)").c_str() : "");
+  std::fflush(stdout);
+  return 0;
+}
+
 int run_demo(sandbox::Server& server, const CommonFlags& common, const std::string& db) {
-  step("gigasync sync   (first pull of every integration)");
+  step("gigasync sync   (first pull of every integration, and of their employees, payouts, payruns and invoices)");
   if (int rc = cmd_sync(common, {}); rc != 0) return rc;
+  step("the payouts, from the report views   (report_account_summary, report_invoices: sums are exact)");
+  if (int rc = print_payout_report(db); rc != 0) return rc;
   std::vector<std::string> ids;
   {
     auto store = Store::open(db);
@@ -109,6 +172,8 @@ int run_demo(sandbox::Server& server, const CommonFlags& common, const std::stri
   step("gigasync sync   (the edit is pushed as a PATCH with its Idempotency-Key)");
   if (int rc = cmd_sync(common, {}); rc != 0) return rc;
   std::printf("the API now has email = %s for %s\n", remote_field(server, ids[0], "email").c_str(), ids[0].c_str());
+  step("gigasync verify   (every mirrored resource against a fresh listing, field by field)");
+  if (int rc = cmd_verify(common); rc != 0) return rc;
 
   step("a conflict: someone sets city = 'Umeå C' in the API while the mirror gets city = 'Luleå C'");
   if (!remote_edit(server, ids[1], "city", "Umeå C")) return fail(make_error(ExitCode::software, "demo: remote edit failed"));
@@ -135,8 +200,10 @@ int cmd_demo(const std::optional<std::string>& db_path) {
   sandbox::Options o;
   o.port = 0;
   o.seed = 25;
+  o.seed_payouts = kDemoPayouts;
   sandbox::Server server(o);
-  step("gigasync sandbox --seed 25   (a local Gigapay-compatible API)");
+  step("gigasync sandbox --seed 25 --seed-payouts " + std::to_string(kDemoPayouts) +
+       "   (a local Gigapay-compatible API)");
   auto port = server.start();
   if (!port) return fail(port.error());
   std::printf("listening on %s\n", server.base_url().c_str());
@@ -153,8 +220,9 @@ int cmd_demo(const std::optional<std::string>& db_path) {
   std::string how = rc == 0 ? "finished" : "stopped early, at step '" + current_step + "' (exit " +
                                               std::to_string(rc) + "; the lines above say why)";
   std::printf("\ndemo %s. The mirror stays in %s; try:\n  sqlite3 %s 'SELECT * FROM report_integrations_by_type'\n"
+              "  sqlite3 %s 'SELECT * FROM report_account_summary'\n"
               "  gigasync conflicts list -c %s\n",
-              how.c_str(), db.c_str(), db.c_str(), cfg->c_str());
+              how.c_str(), db.c_str(), db.c_str(), db.c_str(), cfg->c_str());
   return rc;
 }
 

@@ -166,8 +166,10 @@ int cmd_verify(const CommonFlags& common) {
   auto diffs = verify(ctx->config, *ctx->store, *ctx->api);
   if (!diffs) return fail(diffs.error());
   for (const auto& line : diffs.value()) std::printf("%s\n", line.c_str());
+  std::string compared = "integrations";
+  for (const auto& name : ctx->config.account.resources) compared += ", " + name;
   if (diffs->empty()) {
-    std::printf("verify: the mirror equals the API (%s)\n", ctx->config.api.base_url.c_str());
+    std::printf("verify: the mirror equals the API (%s; %s)\n", compared.c_str(), ctx->config.api.base_url.c_str());
     return 0;
   }
   std::printf("verify: %zu difference%s\n", diffs->size(), diffs->size() == 1 ? "" : "s");

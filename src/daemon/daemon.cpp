@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "daemon/notify.h"
 #include "daemon/runtime.h"
@@ -66,6 +69,7 @@ class Loop {
   WebhookListener* hooks_;      // null when webhooks.listen is off
   ops::HealthState health_;
   std::optional<bool> last_cycle_ok_;
+  std::map<std::string, ResourceCycle> last_pull_;  // per resource, from the last cycle that pulled
   Schedule schedule_;
 };
 
@@ -153,8 +157,10 @@ std::optional<int> Loop::cycle(CycleKind kind) {
 void Loop::publish(CycleKind kind, const Result<SyncReport>* result) {
   const Config& cfg = rt_->config;
   health_.interval_s = cfg.sync.interval_s;
+  health_.full_every_s = cfg.account.full_every_s;
   if (result) {
     last_cycle_ok_ = result->ok();
+    if (result->ok() && !result->value().by_resource.empty()) last_pull_ = result->value().by_resource;
     if (kind == CycleKind::full) {
       const bool good = result->ok() && (result->value().exit == ExitCode::ok || result->value().exit == ExitCode::partial);
       if (good) {
@@ -173,7 +179,15 @@ void Loop::publish(CycleKind kind, const Result<SyncReport>* result) {
     spdlog::error("metrics not updated: {}", snapshot.error().message);
   } else {
     health_.push_paused = snapshot->push_paused;
-    std::string text = ops::render_metrics(snapshot.value(), last_cycle_ok_);
+    std::vector<store::ResourceFigures> figures;
+    if (auto read = store::resource_figures(*rt_->store, cfg.account.resources); !read) {
+      spdlog::error("metrics of the mirrored resources not updated: {}", read.error().message);
+    } else {
+      figures = std::move(read.value());
+      ops::add_cycle_figures(figures, last_pull_);
+    }
+    health_.resources = figures;
+    std::string text = ops::render_metrics(snapshot.value(), figures, last_cycle_ok_);
     if (to_file) ops::write_metrics_file(cfg.metrics.file, text);
     if (server_) server_->publish_metrics(std::move(text));
   }

@@ -69,6 +69,73 @@ void write(const HttpAnswer& a, httplib::Response& res) {
   res.set_content(a.body, a.content_type.c_str());
 }
 
+void string(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
+  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+std::string plural(long long n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// "full_every_s", "resources" and "warnings" (see health_answer).
+void write_resources(rapidjson::Writer<rapidjson::StringBuffer>& w, const HealthState& h, WallClock::time_point now) {
+  const long long overdue_after = static_cast<long long>(h.full_every_s) + 3LL * h.interval_s;
+  std::vector<std::string> warnings;
+  w.Key("full_every_s");
+  w.Int(h.full_every_s);
+  w.Key("resources");
+  w.StartObject();
+  for (const auto& f : h.resources) {
+    const bool account = f.resource != "integrations";
+    string(w, f.resource);
+    w.StartObject();
+    w.Key("rows");
+    w.Int64(f.rows);
+    w.Key("refused");
+    w.Int64(f.refused);
+    if (f.refused > 0)
+      warnings.push_back(f.resource + ": the API refused the objects of " +
+                         plural(f.refused, "integration", "integrations") + " ('gigasync status' names them)");
+    if (account) {
+      w.Key("never_listed");
+      w.Int64(f.never_listed);
+      std::optional<long long> age;
+      w.Key("last_full_list");
+      if (f.full_list_unix) {
+        const auto at = WallClock::time_point(std::chrono::seconds(*f.full_list_unix));
+        string(w, iso_utc(at));
+        age = std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(now - at).count());
+      } else {
+        w.Null();
+      }
+      w.Key("full_list_age_s");
+      if (age) w.Int64(*age);
+      else w.Null();
+      const bool overdue = age && *age > overdue_after;
+      w.Key("full_list_overdue");
+      w.Bool(overdue);
+      if (overdue)
+        warnings.push_back(f.resource + ": the oldest complete listing started " + std::to_string(*age) +
+                           " s ago, more than full_every_s + 3 x interval_s (" + std::to_string(overdue_after) + " s)");
+    }
+    if (f.fetched || f.written) {
+      w.Key("last_cycle");
+      w.StartObject();
+      w.Key("fetched");
+      w.Int64(f.fetched.value_or(0));
+      w.Key("written");
+      w.Int64(f.written.value_or(0));
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("warnings");
+  w.StartArray();
+  for (const auto& line : warnings) string(w, line);
+  w.EndArray();
+}
+
 }  // namespace
 
 const char* error_class(ExitCode code) {
@@ -147,6 +214,7 @@ HttpAnswer health_answer(const HealthState& h, WallClock::time_point now) {
     w.Key("note");
     w.String("pushing is paused (gigasync pause): pulls go on, local edits wait; gigasync resume");
   }
+  if (!h.resources.empty()) write_resources(w, h, now);
   w.EndObject();
   return {healthy ? 200 : 503, kJsonType, std::string(buf.GetString(), buf.GetSize()) + "\n"};
 }

@@ -30,6 +30,21 @@ double number(long long v) { return static_cast<double>(v); }
 }  // namespace
 
 std::string render_metrics(const store::MetricsSnapshot& s, std::optional<bool> last_cycle_ok) {
+  return render_metrics(s, {}, last_cycle_ok);
+}
+
+void add_cycle_figures(std::vector<store::ResourceFigures>& figures,
+                       const std::map<std::string, ResourceCycle>& by_resource) {
+  if (by_resource.empty()) return;
+  for (auto& f : figures) {
+    auto it = by_resource.find(f.resource);
+    f.fetched = it == by_resource.end() ? 0 : it->second.fetched;
+    f.written = it == by_resource.end() ? 0 : it->second.written;
+  }
+}
+
+std::string render_metrics(const store::MetricsSnapshot& s, const std::vector<store::ResourceFigures>& resources,
+                           std::optional<bool> last_cycle_ok) {
   prometheus::Registry r;
   gauge(r, "gigasync_last_success_timestamp_seconds", "Unix time of the last cycle that finished ok or partial.",
         number(s.last_success_unix));
@@ -56,6 +71,48 @@ std::string render_metrics(const store::MetricsSnapshot& s, std::optional<bool> 
   gauge(r, "gigasync_pending_changes", "Outbox rows waiting to be pushed.", number(s.pending_changes));
   gauge(r, "gigasync_failed_changes", "Outbox rows the API refused, waiting for a person.", number(s.failed_changes));
   gauge(r, "gigasync_push_paused", "1 while pushing is paused (gigasync pause), else 0.", s.push_paused ? 1.0 : 0.0);
+  if (!resources.empty()) {
+    auto& rows = prometheus::BuildGauge()
+                     .Name("gigasync_mirror_rows")
+                     .Help("Rows in each mirrored resource's table (integrations, employees, payouts, ...).")
+                     .Register(r);
+    auto& refused = prometheus::BuildGauge()
+                        .Name("gigasync_refused_integrations")
+                        .Help("Integrations whose objects of this resource the API refused the last time they were read.")
+                        .Register(r);
+    for (const auto& f : resources) {
+      rows.Add({{"resource", f.resource}}).Set(number(f.rows));
+      refused.Add({{"resource", f.resource}}).Set(number(f.refused));
+    }
+    bool listed = false, cycle = false;
+    for (const auto& f : resources) {
+      listed = listed || f.full_list_unix.has_value();
+      cycle = cycle || f.fetched.has_value() || f.written.has_value();
+    }
+    if (listed) {
+      auto& full = prometheus::BuildGauge()
+                       .Name("gigasync_full_list_timestamp_seconds")
+                       .Help("Unix time of the oldest complete listing of this resource among the integrations "
+                             "(account.full_every_s bounds how old it gets).")
+                       .Register(r);
+      for (const auto& f : resources)
+        if (f.full_list_unix) full.Add({{"resource", f.resource}}).Set(number(*f.full_list_unix));
+    }
+    if (cycle) {
+      auto& fetched = prometheus::BuildGauge()
+                          .Name("gigasync_last_cycle_fetched_objects")
+                          .Help("Objects of this resource read from the API in the last cycle that pulled.")
+                          .Register(r);
+      auto& written = prometheus::BuildGauge()
+                          .Name("gigasync_last_cycle_written_objects")
+                          .Help("Rows of this resource's mirror inserted, updated or deleted in the last cycle that pulled.")
+                          .Register(r);
+      for (const auto& f : resources) {
+        if (f.fetched) fetched.Add({{"resource", f.resource}}).Set(number(*f.fetched));
+        if (f.written) written.Add({{"resource", f.resource}}).Set(number(*f.written));
+      }
+    }
+  }
   return prometheus::TextSerializer().Serialize(r.Collect());
 }
 
@@ -85,7 +142,13 @@ void write_metrics(const Config& cfg, Store& store, const SyncReport* report) {
     spdlog::error("metrics file {} not written: {}", cfg.metrics.file, snapshot.error().message);
     return;
   }
-  ops::write_metrics_file(cfg.metrics.file, ops::render_metrics(snapshot.value(), report != nullptr));
+  auto figures = store::resource_figures(store, cfg.account.resources);
+  if (!figures) {
+    spdlog::error("metrics file {} not written: {}", cfg.metrics.file, figures.error().message);
+    return;
+  }
+  if (report != nullptr) ops::add_cycle_figures(figures.value(), report->by_resource);
+  ops::write_metrics_file(cfg.metrics.file, ops::render_metrics(snapshot.value(), figures.value(), report != nullptr));
 }
 
 }  // namespace gigasync

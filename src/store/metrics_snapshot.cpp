@@ -3,6 +3,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "gigasync/resource.h"
+#include "gigasync/timestamp.h"
 #include "store/db_error.h"
 #include "store/internals.h"
 
@@ -66,6 +68,44 @@ Result<MetricsSnapshot> metrics_snapshot(Store& store) {
     return s;
   } catch (const std::exception& e) {
     return db_error("reading the metrics", e);
+  }
+}
+
+Result<std::vector<ResourceFigures>> resource_figures(Store& store, const std::vector<std::string>& account_resources) {
+  try {
+    auto& db = StoreInternals::db(store);
+    std::vector<ResourceFigures> out;
+    SQLite::Transaction read(db);  // one state for every figure; rolled back (nothing written)
+    ResourceFigures integrations;
+    integrations.resource = std::string(integrations_resource().name);
+    integrations.rows = db.execAndGet("SELECT count(*) FROM " + std::string(integrations_resource().table)).getInt64();
+    out.push_back(std::move(integrations));
+    for (const auto& name : account_resources) {
+      const Resource* r = resource_named(name);
+      if (r == nullptr || !r->per_integration) continue;
+      ResourceFigures f;
+      f.resource = std::string(r->name);
+      f.rows = db.execAndGet("SELECT count(*) FROM " + std::string(r->table)).getInt64();
+      // Only the integrations the mirror has count: a deleted one's state leaves with its objects.
+      SQLite::Statement q(db,
+                          "SELECT (SELECT count(*) FROM account_sync s WHERE s.resource = ?1 AND s.refused_error IS NOT "
+                          "NULL AND s.integration_id IN (SELECT id FROM integration_base)), "
+                          "(SELECT count(*) FROM integration_base b WHERE NOT EXISTS (SELECT 1 FROM account_sync s "
+                          "WHERE s.resource = ?1 AND s.integration_id = b.id AND s.full_at IS NOT NULL)), "
+                          "(SELECT min(s.full_at) FROM account_sync s WHERE s.resource = ?1 AND s.full_at IS NOT NULL "
+                          "AND s.integration_id IN (SELECT id FROM integration_base))");
+      q.bind(1, f.resource);
+      if (q.executeStep()) {
+        f.refused = integer(q, 0);
+        f.never_listed = integer(q, 1);
+        if (!q.getColumn(2).isNull())
+          if (auto t = parse_iso8601(q.getColumn(2).getString())) f.full_list_unix = *t / 1'000'000;
+      }
+      out.push_back(std::move(f));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return db_error("reading the figures of the mirrored resources", e);
   }
 }
 

@@ -40,6 +40,7 @@ class AccountSync {
       if (!purged) return purged.error();
       out_.deleted += purged.value();
     }
+    for (const Resource* r : resources) out_.by_resource[std::string(r->name)];  // listed even when nothing moved
     if (resources.empty()) return std::move(out_);
     auto integrations = store_.integration_ids();
     if (!integrations) return integrations.error();
@@ -77,6 +78,9 @@ class AccountSync {
     auto p = pull_listing(cfg_, store_, api_, listing, options_, settings);
     if (!p) return p.error();
     out_.listings++;
+    auto& mine = out_.by_resource[std::string(listing.resource->name)];
+    mine.fetched += p->fetched;
+    mine.written += p->inserted + p->updated + p->deleted;
     out_.pages += p->pages;
     out_.fetched += p->fetched;
     out_.inserted += p->inserted;
@@ -137,6 +141,7 @@ class AccountSync {
       if (listed.count(id)) continue;
       auto got = get_object(api_, r, id, iid);
       out_.gets++;
+      out_.by_resource[std::string(r.name)].fetched++;
       if (!got) return got.error();
       if (got.value()) found.push_back(std::move(**got));
       else gone.push_back(id);
@@ -147,6 +152,7 @@ class AccountSync {
       out_.inserted += applied->inserted;
       out_.updated += applied->updated;
       out_.deleted += applied->deleted;
+      out_.by_resource[std::string(r.name)].written += applied->inserted + applied->updated + applied->deleted;
     }
     return store_.record_newest(r, iid, newest_);
   }

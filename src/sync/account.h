@@ -36,6 +36,7 @@ struct AccountOutcome {
   std::vector<std::string> refused;  // "payouts of integration X: HTTP 403 (...)"
   long long deletions_held = 0;
   std::vector<std::string> plan;     // dry run
+  std::map<std::string, ResourceCycle> by_resource;  // per configured resource: read, written
 };
 
 // Reads every configured resource of every mirrored integration (full or incremental, as above)

@@ -115,6 +115,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, Remote& api, const
     report.run.inserted = p->inserted;
     report.run.updated = p->updated;
     report.run.deleted = p->deleted;
+    report.by_resource[std::string(integrations_resource().name)] = {p->fetched, p->inserted + p->updated + p->deleted};
     report.run.conflicts = p->conflicts;
     report.deletions_refused = p->deletions_refused;
     held_deletions = deletions_held(p.value());
@@ -144,6 +145,7 @@ Result<SyncReport> run_cycle(const Config& cfg, Store& store, Remote& api, const
     report.run.account_written = a->inserted + a->updated + a->deleted;
     report.run.refused = static_cast<long long>(a->refused.size());
     report.refused = a->refused;
+    for (const auto& [name, figures] : a->by_resource) report.by_resource[name] = figures;
     if (a->deletions_held > 0) {
       report.deletions_refused = true;
       held_deletions += a->deletions_held;
