@@ -6,6 +6,7 @@
 #include "gigasync/sync.h"
 #include "sync/merge.h"
 #include "sync/page_stream.h"
+#include "sync/verify_account.h"
 
 namespace gigasync {
 namespace {
@@ -18,7 +19,11 @@ Result<std::vector<std::string>> verify(const Config& cfg, Store& store, Remote&
   auto waiting = store.list_changes(false);
   if (!waiting) return waiting.error();
   std::unordered_set<std::string> explained, listed;  // ids only: verify is a diagnostic, not the pull
-  for (const auto& c : waiting.value()) explained.insert(c.integration_id);
+  for (const auto& c : waiting.value()) {
+    explained.insert(c.integration_id);
+    // A local rename waiting to be pushed: the mirror holds the row under its new id already.
+    if (auto members = json::id_and_members(c.payload)) explained.insert(members->id);
+  }
   auto note = [&](const std::string& id) { return explained.count(id) ? " (a local change is waiting)" : ""; };
   std::vector<std::string> out;
   // Every page is parsed and compared (no page is taken as unchanged by its bytes).
@@ -61,6 +66,9 @@ Result<std::vector<std::string>> verify(const Config& cfg, Store& store, Remote&
     for (const auto& u : stats->unclean) why += (why.empty() ? "" : "; ") + u;
     out.push_back("the listing was not a clean pass (" + why + "); run verify again");
   }
+  auto account = verify_account(cfg, store, api);  // the read-only mirrors of account.resources
+  if (!account) return account.error();
+  for (auto& line : account.value()) out.push_back(std::move(line));
   return out;
 }
 
