@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git sqlite3 libsqlite3-dev libcurl4-openssl-dev rapidjson-dev
           libsqlitecpp-dev libspdlog-dev catch2 libcli11-dev libtomlplusplus-dev libsystemd-dev
           libcpp-httplib-dev uuid-dev libssl-dev libxxhash-dev systemd time jq prometheus-cpp-dev
+          ninja-build   # the test builds (scripts/test.sh)
           curl      # curl: the benchmark's reference and the soak's remote editor
           python3-requests   # the benchmark's Python peer (scripts/bench_peer.py)
           lintian   # lintian: the .deb check (scripts/package.sh)
