@@ -16,9 +16,9 @@
 // Then `gigasync sync --full`, after which everything is equal, both ways (deletions and edits of
 // settled objects included). The API is read over HTTP under each Integration-ID, as a client.
 //
-// Also the daemon's webhook listener: a notification applies within 2 s, a forged one gets 401 and
-// changes nothing, and delivery faults (repeated, reordered, delayed, bad first signature) still
-// leave the mirror equal to the API.
+// The webhook path (the daemon's listener, signatures, delivery faults) is proved apart, in
+// account_webhooks_test.cpp: here the cycles alone must converge, so that lost notifications can
+// never be what keeps the mirror right.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 #include <httplib.h>
