@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 
 namespace gigasync::daemon {
 namespace {
@@ -22,6 +26,20 @@ long long now_seconds() {
 
 bool same(const Hint& a, const Hint& b) {
   return a.integration_id == b.integration_id && a.resource == b.resource && a.id == b.id;
+}
+
+bool mirrored(const Config& cfg, const Resource& r) {
+  return std::find(cfg.account.resources.begin(), cfg.account.resources.end(), r.name) != cfg.account.resources.end();
+}
+
+// The Content-Length header as a number; nullopt when absent or not a number.
+std::optional<std::uint64_t> content_length(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return std::nullopt;
+  const std::string text = req.get_header_value("Content-Length");
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
 }
 
 }  // namespace
@@ -45,17 +63,55 @@ Result<std::unique_ptr<WebhookListener>> WebhookListener::start(const Config& cf
   httplib::Server& h = *l->http_;
   WebhookListener* self = l.get();
   h.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  h.Post(R"(/webhooks/([^/]+)/?)", [self](const httplib::Request& req, httplib::Response& res) {
-    auto [status, body] = self->receive(httplib::detail::decode_url(req.matches[1], false),
-                                        req.get_header_value("Gigapay-Signature"), req.body, req.remote_addr);
+  // The body is read here, piece by piece, so that the cap (kMaxBody) holds whatever the framing:
+  // httplib 0.11's payload_max_length checks a Content-Length only, and a chunked body (or one
+  // without a length) would otherwise be read whole, before any signature is checked. A longer
+  // body is answered 413 (a Content-Length over the cap without reading a byte of it) and closes
+  // the connection; nothing is changed.
+  h.Post(R"(/webhooks/([^/]+)/?)", [self](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& read) {
+    const std::string integration_id = httplib::detail::decode_url(req.matches[1], false);
+    auto too_long = [&] {
+      {
+        std::lock_guard lock(self->mu_);
+        self->counts_.refused++;
+      }
+      spdlog::warn("webhook: refused a notification from {} for integration {}: the body is longer than {} bytes; "
+                   "nothing was changed",
+                   req.remote_addr, integration_id, kMaxBody);
+      res.status = 413;
+      res.set_header("Connection", "close");  // the rest of the body is not read
+      res.set_content("{\"detail\":\"the body is longer than " + std::to_string(kMaxBody) + " bytes\"}",
+                      "application/json");
+    };
+    if (auto n = content_length(req); n && *n > kMaxBody) return too_long();  // answered without reading it
+    std::string body;
+    bool over = false;
+    const bool complete = read([&](const char* data, std::size_t n) {
+      if (body.size() + n > kMaxBody) {
+        over = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (over) return too_long();
+    if (!complete) {
+      res.status = 400;
+      res.set_header("Connection", "close");
+      res.set_content("{\"detail\":\"the body could not be read\"}", "application/json");
+      return;
+    }
+    auto [status, answer] = self->receive(integration_id, req.get_header_value("Gigapay-Signature"), body,
+                                          req.remote_addr);
     res.status = status;
-    res.set_content(body, "application/json");
+    res.set_content(answer, "application/json");
   });
   h.set_socket_options(reuse_address_only);
   h.set_keep_alive_timeout(5);
   h.set_read_timeout(5, 0);
   h.set_write_timeout(5, 0);
-  h.set_payload_max_length(kMaxBody);  // a longer body is answered 413 without being read
+  h.set_payload_max_length(kMaxBody);  // and the handler's own cap, whatever the framing (above)
   errno = 0;
   if (!h.bind_to_port(addr->host, addr->port)) {
     const int err = errno;
@@ -118,10 +174,11 @@ std::pair<int, std::string> WebhookListener::receive(const std::string& integrat
   auto hint = read_hint(body, integration_id);
   std::unique_lock lock(mu_);
   counts_.accepted++;
-  if (!hint) {
+  if (!hint || !mirrored(cfg_, *hint->resource)) {
     lock.unlock();
-    spdlog::info("webhook: a signed notification for integration {} is not an object gigasync mirrors; ignored",
-                 integration_id);
+    spdlog::info("webhook: a signed notification for integration {} is not {}; ignored", integration_id,
+                 hint ? "of a resource account.resources names (" + std::string(hint->resource->name) + ")"
+                      : std::string("an object gigasync mirrors"));
     return {202, "{}"};
   }
   // A hint already waiting for the same object is enough: the GET reads its latest state.
@@ -134,15 +191,7 @@ std::pair<int, std::string> WebhookListener::receive(const std::string& integrat
 }
 
 void WebhookListener::work() {
-  while (true) {
-    Hint hint;
-    {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      hint = std::move(queue_.front());
-      queue_.pop_front();
-    }
+  auto apply = [this](const Hint& hint) {
     Result<std::string> done = std::string();
     {
       std::lock_guard api_lock(api_mu_);
@@ -156,6 +205,25 @@ void WebhookListener::work() {
       counts_.failed++;
       spdlog::warn("webhook: {} {} of integration {} not applied now (the next cycle reads it): {}",
                    hint.resource->singular, hint.id, hint.integration_id, done.error().message);
+    }
+  };
+  while (true) {
+    Hint hint;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      hint = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    apply(hint);
+    // A payrun's moves (closed, paid) move its invoice too (issued, paid), and no event names
+    // invoices: its invoice is read again with it.
+    if (hint.resource == &payruns_resource() && mirrored(cfg_, invoices_resource())) {
+      auto run = store_->load_record(payruns_resource(), hint.integration_id, hint.id);
+      std::optional<std::string> invoice;
+      if (run && run.value()) invoice = (*run)->get("invoice");
+      if (invoice && !invoice->empty()) apply(Hint{hint.integration_id, &invoices_resource(), *invoice});
     }
   }
 }
