@@ -108,6 +108,9 @@ Result<std::unique_ptr<WebhookListener>> WebhookListener::start(const Config& cf
     res.set_content(answer, "application/json");
   });
   h.set_socket_options(reuse_address_only);
+  // One request per connection: a refused body's unread rest is never read as a next request, and
+  // an idle keep-alive connection never holds one of the two threads.
+  h.set_keep_alive_max_count(1);
   h.set_keep_alive_timeout(5);
   h.set_read_timeout(5, 0);
   h.set_write_timeout(5, 0);

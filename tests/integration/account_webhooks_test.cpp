@@ -195,7 +195,7 @@ enum class Framing { length, chunked, headers_only };
 // POST `body` to 127.0.0.1:port`path` from the local address `from`, with `headers` ("Name: value\r\n"
 // lines). headers_only: Content-Length says body.size() but no byte of it is sent.
 RawReply raw_post(int port, const std::string& path, const std::string& headers, const std::string& body,
-                  Framing framing = Framing::length, const char* from = kPeer) {
+                  Framing framing = Framing::length, const char* from = kPeer, bool keep_alive = false) {
   RawReply r;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
@@ -215,7 +215,8 @@ RawReply raw_post(int port, const std::string& path, const std::string& headers,
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::string head = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                     "\r\nConnection: close\r\nContent-Type: application/json\r\nUser-Agent: gigasync-test\r\n" + headers;
+                     (keep_alive ? "\r\n" : "\r\nConnection: close\r\n") +
+                     "Content-Type: application/json\r\nUser-Agent: gigasync-test\r\n" + headers;
   std::string payload;
   if (framing == Framing::chunked) {
     head += "Transfer-Encoding: chunked\r\n\r\n";
@@ -707,9 +708,10 @@ TEST_CASE("daemon: webhooks: an accepted payout, a notified one and a paid invoi
     REQUIRE(delivered);
     const double from_delivery_ms = static_cast<double>(observed - *delivered) / 1000.0;
     const double from_move_ms = static_cast<double>(observed - start) / 1000.0;
-    std::printf("webhooks latency: %s %s %s -> %s.%s in the mirror %.1f ms after the delivery (%.1f ms after the move)\n",
-                c.resource.c_str(), c.id.c_str(), c.move.empty() ? "(same move)" : c.move.c_str(),
-                c.watch_resource.c_str(), c.field.c_str(), from_delivery_ms, from_move_ms);
+    std::printf("webhooks latency: %s %s %s -> %s.%s in the mirror %.1f ms after the delivery (%.1f ms after %s)\n",
+                c.resource.c_str(), c.id.c_str(), c.move.empty() ? "(the same move)" : c.move.c_str(),
+                c.watch_resource.c_str(), c.field.c_str(), from_delivery_ms, from_move_ms,
+                c.move.empty() ? "the payrun's row" : "the move");
     if (!c.move.empty()) {
       CHECK(from_move_ms < 2000);
       CHECK(from_delivery_ms < 2000);
@@ -830,6 +832,22 @@ TEST_CASE("daemon: webhooks: a missing, forged, stale or misdirected signature g
   CHECK(h.run.count("SELECT count(*) FROM sync_runs") == h.cycles);
   const auto log = h.log();
   for (const auto& s : h.secrets()) CHECK(log.find(s) == std::string::npos);
+
+  // Unregistered while the daemon runs: the old secret no longer opens the door.
+  auto un = h.gigasync({"webhooks", "unregister", "--integration", iid});
+  INFO(un.out << un.err);
+  REQUIRE(un.exit_code == 0);
+  change_description(h, iid, pid, "Changed after unregister");
+  const std::string later = h.api_body(iid, "payouts", pid);
+  const std::string before_unregistered = h.snapshot();
+  RawReply old_key = raw_post(h.port, path, "Gigapay-Signature: " + sign(secret, now_s(), later) + "\r\n", later);
+  CHECK(old_key.status == 401);
+  CHECK(eventually([&] {
+    return h.log().find("refused a notification from " + std::string(kPeer) + " for integration " + iid +
+                        ": no webhook of this integration is registered here") != std::string::npos;
+  }, 3s));
+  std::this_thread::sleep_for(300ms);
+  CHECK(snapshot_diff(before_unregistered, h.snapshot()) == "");
   h.stop_daemon();
 }
 
@@ -1005,6 +1023,18 @@ TEST_CASE("daemon: webhooks: a body over 1 MiB is refused 413 and changes nothin
     CHECK(std::chrono::steady_clock::now() - started < 3s);  // answered, not timed out
   }
   {
+    // A keep-alive connection: answered 413, then closed (the rest of the body is never read as
+    // requests of its own).
+    const std::string body = padded(kMaxBody + 1);
+    const auto started = std::chrono::steady_clock::now();
+    RawReply r = raw_post(h.port, path, "Gigapay-Signature: " + sign(secret, now_s(), body) + "\r\n", body,
+                          Framing::length, kPeer, true);
+    INFO(r.text.substr(0, 300));
+    CHECK(r.status == 413);
+    CHECK(occurrences(r.text, "HTTP/1.1 ") == 1);
+    CHECK(std::chrono::steady_clock::now() - started < 3s);  // closed, not left to the keep-alive timeout
+  }
+  {
     // Far over the cap, announced: answered without the body being sent at all.
     const std::string body(64 * kMaxBody, 'x');
     RawReply r = raw_post(h.port, path, "Gigapay-Signature: " + sign(secret, now_s(), body) + "\r\n", body,
@@ -1015,7 +1045,7 @@ TEST_CASE("daemon: webhooks: a body over 1 MiB is refused 413 and changes nothin
   CHECK(snapshot_diff(before, h.snapshot()) == "");
   CHECK(h.log().find("webhook: payout " + pid) == std::string::npos);
   CHECK(occurrences(h.log(), "refused a notification from " + std::string(kPeer) + " for integration " + iid +
-                                 ": the body is longer than 1048576 bytes") == 4);
+                                 ": the body is longer than 1048576 bytes") == 5);
 
   // At the cap: read, checked, applied.
   const std::string at_cap = padded(kMaxBody);
@@ -1057,5 +1087,57 @@ TEST_CASE("daemon: webhooks: a signed notification of a resource account.resourc
   CHECK(h.run.count("SELECT count(*) FROM employees") == 0);
   CHECK(h.run.count("SELECT count(*) FROM account_changes WHERE resource = 'employees'") == 0);
   CHECK(h.log().find("is not of a resource account.resources names (employees); ignored") != std::string::npos);
+  h.stop_daemon();
+}
+
+// ---- IPv6 --------------------------------------------------------------------------------------------
+
+TEST_CASE("daemon: webhooks: a listener on [::1] is registered as http://[::1]:PORT/ and receives the deliveries",
+          "[account][webhooks][daemon]") {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool v6 = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (v6 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) port = ntohs(a.sin6_port);
+  if (fd >= 0) ::close(fd);
+  if (!v6 || port == 0) {
+    WARN("no IPv6 loopback here: skipped");
+    return;
+  }
+  Hooked h(1, 10);
+  // The same config with the listener moved to [::1].
+  std::string config = read_file(h.run.config);
+  const std::string v4 = "listen = \"127.0.0.1:" + std::to_string(h.port) + "\"";
+  REQUIRE(config.find(v4) != std::string::npos);
+  config.replace(config.find(v4), v4.size(), "listen = \"[::1]:" + std::to_string(port) + "\"");
+  {
+    std::FILE* f = std::fopen(h.run.config.c_str(), "w");
+    REQUIRE(f);
+    std::fputs(config.c_str(), f);
+    std::fclose(f);
+  }
+  REQUIRE(h.run.sync().exit_code == 0);
+  h.register_all();
+  const std::string iid = h.column("SELECT id FROM integrations").at(0);
+  CHECK(h.column("SELECT url FROM webhooks").at(0) == "http://[::1]:" + std::to_string(port) + "/webhooks/" + iid + "/");
+  Env e{{"GIGAPAY_TOKEN", "\x01"}, {"GIGASYNC_DB", "\x01"}, {"GIGAPAY_BASE_URL", "\x01"}, {"GIGASYNC_CONFIG", "\x01"},
+        {"CREDENTIALS_DIRECTORY", "\x01"}, {"NOTIFY_SOCKET", "\x01"}, {"WATCHDOG_USEC", "\x01"}, {"WATCHDOG_PID", "\x01"}};
+  h.daemon = std::make_unique<Child>(gigasync_binary(), std::vector<std::string>{"daemon", "-c", h.run.config}, e,
+                                     h.run.dir.path, "daemon");
+  REQUIRE(eventually([&] { return h.daemon->err().find("webhooks: listening on http://[::1]:") != std::string::npos; },
+                     30s));
+  const auto pid = open_payouts(h, iid);
+  REQUIRE(!pid.empty());
+  h.move(iid, "payouts", pid[0], "accept");
+  CHECK(eventually([&] { return !h.mirror_field(iid, "payouts", pid[0], "accepted_at").empty(); }, 3s));
+  h.settle();
+  auto log = h.deliveries();
+  INFO(h.run.server.webhook_deliveries_json() << "\n" << h.log());
+  REQUIRE(log.Size() >= 1);
+  CHECK(log[0]["status"].GetInt() == 202);
+  CHECK(h.differences(iid, "payouts", pid[0]) == "");
   h.stop_daemon();
 }
