@@ -25,6 +25,18 @@
 #                and the Python peer
 #   latency      10,000 integrations, 20 ms per request: concurrency 1 against 4
 #   push         1,000 local updates pushed with 20 ms per request at concurrency 4
+#   account      the rest of the account (employees, payouts, payruns, invoices) at scale:
+#                the initial pull of 1,000,000 payouts across 100 integrations (wall, CPU, CPU per
+#                object beside an integrations-only pull of 100,000, peak RSS); the no-change cycle
+#                on it (pages, CPU, rows written), beside the same account at 100,000 payouts with
+#                the unsettled objects of each; then `gigasync daemon` with a webhook listener:
+#                the time from moving a payout (accept, through the sandbox's admin API) to its
+#                committed row, over 20 moves
+#
+#   scripts/bench.sh --only NAME[,NAME…] [N ...]   only those scenarios (pull, writer, reference,
+#                latency, push, account), in the order above; BENCH_ONLY=NAME… does the same
+#   BENCH_ACCOUNT_PAYOUTS=1000000  BENCH_ACCOUNT_SMALL=100000 (0: no comparison account)
+#   BENCH_ACCOUNT_INTEGRATIONS=100  BENCH_WEBHOOK_MOVES=20    sizes of the account scenario
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +44,21 @@ src_bin=${GIGASYNC_BIN:-$repo/build/gigasync}
 readonly page_size=100 concurrency=4 latency_ms=20 push_n=1000 latency_n=10000 reference_ms=62
 readonly python=/usr/bin/python3  # Debian's, where python3-requests is (not a pyenv or venv one)
 
+only=${BENCH_ONLY:-}
+if [[ ${1:-} == --only ]]; then
+  [[ -n ${2:-} ]] || { echo "bench.sh: --only needs a scenario name" >&2; exit 64; }
+  only=$2
+  shift 2
+fi
+for sc in ${only//,/ }; do
+  [[ $sc =~ ^(pull|writer|reference|latency|push|account)$ ]] ||
+    { echo "bench.sh: unknown scenario '$sc' (pull, writer, reference, latency, push, account)" >&2; exit 64; }
+done
+readonly account_payouts=${BENCH_ACCOUNT_PAYOUTS:-1000000} account_small=${BENCH_ACCOUNT_SMALL:-100000}
+readonly account_integrations=${BENCH_ACCOUNT_INTEGRATIONS:-100} webhook_moves=${BENCH_WEBHOOK_MOVES:-20}
+for v in "$account_payouts" "$account_small" "$account_integrations" "$webhook_moves"; do
+  [[ $v =~ ^[0-9]+$ ]] || { echo "bench.sh: BENCH_ACCOUNT_* and BENCH_WEBHOOK_MOVES are integers, got '$v'" >&2; exit 64; }
+done
 if (($# == 0)); then set -- 10000 100000; fi
 sizes=()
 for n in "$@"; do
@@ -130,9 +157,11 @@ last_run() { sqlite3 "$dir/$1.db" "SELECT $2 FROM sync_runs ORDER BY id DESC LIM
 # out (the run's own record is expected). A table rebuilt by the run loses its triggers: that
 # is reported as "table rebuilt".
 watched_tables=(integrations integration_base pending_changes conflicts integration_changes local_renames)
-arm_write_count() {
+arm_write_count() {  # DB [TABLE...]: the tables watched (default: watched_tables)
+  local tables=("${watched_tables[@]}")
+  (($# < 2)) || tables=("${@:2}")
   local t op sql="CREATE TABLE bench_writes (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL);"
-  for t in "${watched_tables[@]}"; do
+  for t in "${tables[@]}"; do
     sql+="INSERT INTO bench_writes VALUES ('$t', 0);"
     for op in INSERT UPDATE DELETE; do
       sql+="CREATE TRIGGER bench_count_${t}_$op AFTER $op ON $t BEGIN UPDATE bench_writes SET n = n + 1 WHERE tbl = '$t'; END;"
@@ -140,17 +169,18 @@ arm_write_count() {
   done
   sqlite3 -cmd '.timeout 30000' "$1" "$sql"
 }
-disarm_write_count() {  # prints "N" (rows written) or "N (details)"
-  local db=$1 triggers written detail
+disarm_write_count() {  # DB [TABLE...] (as armed): prints "N" (rows written) or "N (details)"
+  local db=$1 triggers written detail tables=("${watched_tables[@]}")
+  (($# < 2)) || tables=("${@:2}")
   triggers=$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'bench_count_%'")
   written=$(sqlite3 "$db" "SELECT total(n) FROM bench_writes" | awk '{ printf "%d", $1 }')
   detail=$(sqlite3 -separator '=' "$db" "SELECT tbl, n FROM bench_writes WHERE n > 0" | paste -sd, -)
   local t op sql="DROP TABLE bench_writes;"
-  for t in "${watched_tables[@]}"; do
+  for t in "${tables[@]}"; do
     for op in INSERT UPDATE DELETE; do sql+="DROP TRIGGER IF EXISTS bench_count_${t}_$op;"; done
   done
   sqlite3 -cmd '.timeout 30000' "$db" "$sql"
-  if ((triggers != ${#watched_tables[@]} * 3)); then detail+="${detail:+, }table rebuilt: triggers lost"; fi
+  if ((triggers != ${#tables[@]} * 3)); then detail+="${detail:+, }table rebuilt: triggers lost"; fi
   echo "$written${detail:+ ($detail)}"
 }
 
@@ -390,22 +420,225 @@ scenario_push() {  # reuses the concurrency-4 mirror and the sandbox of scenario
   stop_sandbox
 }
 
+# --- scenario: the rest of the account at scale ------------------------------------------------
+# The account's tables, and the ones its cycles keep their own state in (not rows of the mirror).
+account_tables=(employees employee_base payouts payout_base payruns payrun_base invoices invoice_base account_changes)
+account_state_tables=(account_sync account_watermarks listing_pages)
+
+# account_counts DB: "unsettled payouts, unpaid payruns, unpaid invoices" of the mirror (what a
+# cycle re-reads), as three numbers.
+account_counts() {
+  sqlite3 -separator ' ' "$1" "SELECT (SELECT count(*) FROM payouts WHERE accepted_at IS NULL AND canceled_at IS NULL),
+    (SELECT count(*) FROM payruns WHERE paid_at IS NULL), (SELECT count(*) FROM invoices WHERE paid_at IS NULL)"
+}
+
+# account_unsettled_pages DB: the pages that the listings of what can still change take if they
+# depend on nothing else: per integration and listing, ceil(k / page_size), at least 1, k the
+# mirror's unsettled objects of that integration the listing returns (payouts neither accepted nor
+# canceled; payruns unpaid; invoices unpaid, not issued (status=proforma) and issued (status=invoice)).
+account_unsettled_pages() {
+  local one="(k + $page_size - 1) / $page_size"
+  sqlite3 "$1" "SELECT sum(max(1, $one)) FROM (
+    SELECT (SELECT count(*) FROM payouts x WHERE x.integration_id = i.id AND x.accepted_at IS NULL AND x.canceled_at IS NULL) AS k FROM integrations i
+    UNION ALL SELECT (SELECT count(*) FROM payruns x WHERE x.integration_id = i.id AND x.paid_at IS NULL) FROM integrations i
+    UNION ALL SELECT (SELECT count(*) FROM invoices x WHERE x.integration_id = i.id AND x.paid_at IS NULL AND x.issued_at IS NULL) FROM integrations i
+    UNION ALL SELECT (SELECT count(*) FROM invoices x WHERE x.integration_id = i.id AND x.paid_at IS NULL AND x.issued_at IS NOT NULL) FROM integrations i)"
+}
+
+# account_requests LOG FROM: the GETs of the request log from line FROM on, by kind, as
+# "integrations window unsettled single" (list pages of integrations; of the account's time windows
+# and newest-first listings; of the listings of what can still change; objects read one by one).
+account_requests() {
+  tail -n +"$2" "$1" | jq -r 'select(.method == "GET") |
+      if (.path | test("^/v2/[a-z]+/$") | not) then "single"
+      elif .path == "/v2/integrations/" then "integrations"
+      elif ((.query // "") | test("_null=|status=")) then "unsettled"
+      else "window" end' |
+    awk '{ n[$1]++ } END { printf "%d %d %d %d\n", n["integrations"], n["window"], n["unsettled"], n["single"] }'
+}
+
+# account_size PAYOUTS NAME: seeds a sandbox with account_integrations integrations and PAYOUTS
+# payouts (employees, payruns, invoices with them), times the initial pull, then a no-change cycle
+# with its rows written counted. Leaves the sandbox running. Sets a_wall a_cpu a_rss a_objects
+# (of the pull), n_cpu n_wall n_rss n_written n_state n_runs (of the no-change cycle), n_pages
+# n_int n_win n_uns n_single (its GETs), u_payouts u_payruns u_invoices (unsettled in the mirror)
+# and u_pages (the unsettled listings' pages those predict).
+account_size() {
+  local p=$1 name=$2 t0 t1
+  t0=$(date +%s.%N)
+  start_sandbox "$name" --seed "$account_integrations" --seed-payouts "$p" --request-log "$dir/$name.requests"
+  t1=$(date +%s.%N)
+  note "  sandbox seeded in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s:" \
+       "$(sed -n 's/.*listening on [^ ]* (\(.*\)).*/\1/p' "$dir/$name.sandbox.out")"
+  write_config "$name"
+  sync_gs "$name"
+  a_wall=$t_wall a_cpu=$t_cpu a_rss=$t_rss
+  local run seeded
+  run=$(last_run "$name" "status || ' ' || (fetched + account_fetched)")
+  a_objects=${run#* }
+  seeded=$(sqlite3 "$dir/$name.db" "SELECT (SELECT count(*) FROM integrations) + (SELECT count(*) FROM employees) +
+    (SELECT count(*) FROM payouts) + (SELECT count(*) FROM payruns) + (SELECT count(*) FROM invoices)")
+  [[ ${run%% *} == ok ]] || note "  !! initial pull: sync_runs says '$run'"
+  ((seeded == a_objects)) || note "  !! initial pull: $a_objects objects read, $seeded rows in the mirror"
+  read -r u_payouts u_payruns u_invoices < <(account_counts "$dir/$name.db")
+  u_pages=$(account_unsettled_pages "$dir/$name.db")
+
+  local before
+  before=$(($(wc -l <"$dir/$name.requests") + 1))
+  arm_write_count "$dir/$name.db" "${watched_tables[@]}" "${account_tables[@]}" "${account_state_tables[@]}"
+  local mirror_sql
+  mirror_sql=$(printf "'%s'," "${watched_tables[@]}" "${account_tables[@]}")
+  sync_gs "$name"
+  n_wall=$t_wall n_cpu=$t_cpu n_rss=$t_rss
+  n_written=$(sqlite3 "$dir/$name.db" "SELECT total(n) FROM bench_writes WHERE tbl IN (${mirror_sql%,})" | awk '{ printf "%d", $1 }')
+  n_state=$(disarm_write_count "$dir/$name.db" "${watched_tables[@]}" "${account_tables[@]}" "${account_state_tables[@]}")
+  n_runs=$(last_run "$name" "status || ': read ' || account_fetched || ', wrote ' || account_written || ' (integrations ' || inserted || '+' || updated || '+' || deleted || ')'")
+  sleep 0.2  # the request log is written after each answer
+  read -r n_int n_win n_uns n_single < <(account_requests "$dir/$name.requests" "$before")
+  n_pages=$((n_int + n_win + n_uns + n_single))
+}
+
+# account_webhooks NAME MOVES: `gigasync daemon` on NAME's mirror with a webhook listener (no
+# timed cycle after its first), `gigasync webhooks register`, then MOVES payouts that can still
+# change are accepted one after the other through the sandbox's admin API; for each, the time from
+# just before the POST to the first poll (every ~10 ms, sqlite3) that sees accepted_at in the
+# mirror. Sets w_min w_median w_max (ms) and w_missed (not seen within 10 s).
+account_webhooks() {
+  local name=$1 moves=$2 port
+  port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  sed 's/^level = "warn"$/level = "info"/' "$dir/$name.toml" >"$dir/$name.daemon.toml"
+  printf '[sync]\ninterval_s = 86400\njitter_s = 0\n[webhooks]\nlisten = "127.0.0.1:%s"\n' "$port" >>"$dir/$name.daemon.toml"
+  "$gs" daemon -c "$dir/$name.daemon.toml" >"$dir/$name.daemon.log" 2>&1 &
+  local daemon_pid=$!
+  pids+=("$daemon_pid")
+  local i
+  for ((i = 0; i < 6000; i++)); do  # its first cycle (a no-change one), up to 10 minutes
+    grep -Eq 'cycle (ok|partial|failed)' "$dir/$name.daemon.log" && break
+    kill -0 "$daemon_pid" 2>/dev/null || { note "  !! the daemon exited: $(tail -n 3 "$dir/$name.daemon.log")"; return; }
+    sleep 0.1
+  done
+  note "  daemon: $(grep -Em1 'cycle (ok|partial|failed)' "$dir/$name.daemon.log" | sed 's/^[^ ]* //')"
+  local registered
+  "$gs" webhooks register -c "$dir/$name.daemon.toml" >"$dir/$name.register.out" 2>&1 ||
+    note "  !! webhooks register exited $?: $(tail -n 1 "$dir/$name.register.out")"
+  registered=$(grep -c ' registered ' "$dir/$name.register.out" || true)
+  sqlite3 "$dir/$name.db" "SELECT integration_id || ' ' || id FROM payouts WHERE accepted_at IS NULL AND canceled_at IS NULL
+    ORDER BY random() LIMIT $moves" >"$dir/$name.moves"
+  : >"$dir/$name.latency"
+  w_missed=0
+  local iid id t0 t1 code seen
+  while read -r iid id <&3; do
+    t0=$(date +%s%N)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "@$dir/auth.header" -H 'Content-Type: application/json' \
+      -d '{}' "$sb_origin/_sandbox/integrations/$iid/payouts/$id/accept/" || true)
+    if [[ $code != 200 ]]; then note "  !! accept $iid/$id answered $code"; continue; fi
+    seen=0
+    for ((i = 0; i < 1000; i++)); do
+      seen=$(sqlite3 -cmd '.timeout 1000' "$dir/$name.db" "SELECT count(*) FROM payouts WHERE integration_id = '${iid//\'/\'\'}'
+        AND id = '${id//\'/\'\'}' AND accepted_at IS NOT NULL" </dev/null)
+      ((seen == 0)) || break
+      sleep 0.01
+    done
+    t1=$(date +%s%N)
+    if ((seen == 0)); then w_missed=$((w_missed + 1)); continue; fi
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1e6 }' >>"$dir/$name.latency"
+    sleep 0.1
+  done 3<"$dir/$name.moves"
+  read -r w_min w_median w_max < <(sort -n "$dir/$name.latency" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "– – –"; exit }
+    printf "%d %d %d\n", v[1], v[int((NR + 1) / 2)], v[NR] }')
+  note "  $registered webhooks registered; $(wc -l <"$dir/$name.latency") of $(wc -l <"$dir/$name.moves") moves seen in the mirror" \
+       "(in order, ms: $(paste -sd' ' "$dir/$name.latency")); $w_missed not within 10 s;" \
+       "the daemon logged $(grep -c 'webhook: payout' "$dir/$name.daemon.log" || true) payout notifications applied"
+  kill "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+}
+
+scenario_account() {
+  local big=$account_payouts small=$account_small ints=$account_integrations ref_n=100000
+  note "== the rest of the account: $(commas "$big") payouts across $(commas "$ints") integrations"
+  # The reference: an integrations-only initial pull of 100,000 ([account] resources = []), the
+  # figure the pull scenario's target is set for.
+  start_sandbox account_ref --seed "$ref_n"
+  write_config account_ref
+  printf '[account]\nresources = []\n' >>"$dir/account_ref.toml"
+  sync_gs account_ref
+  local r_cpu=$t_cpu r_inserted
+  r_inserted=$(last_run account_ref "status || ' ' || inserted")
+  [[ $r_inserted == "ok $ref_n" ]] || note "  !! integrations pull: sync_runs says '$r_inserted', expected 'ok $ref_n'"
+  stop_sandbox
+  local r_us
+  r_us=$(awk -v c="$r_cpu" -v n="$ref_n" 'BEGIN { printf "%.1f", c / n * 1e6 }')
+  note "  integrations-only pull of $(commas "$ref_n"): wall $(fmt "$t_wall") s, CPU $(fmt "$r_cpu") s ($r_us µs per object)"
+
+  local s_rss="" s_pages="" s_cpu="" s_uns="" s_objects=""
+  if ((small > 0)); then
+    note "  -- the comparison account: $(commas "$small") payouts"
+    account_size "$small" account_small
+    s_rss=$a_rss s_pages=$n_pages s_cpu=$n_cpu s_objects=$a_objects
+    s_uns="$u_payouts $u_payruns $u_invoices"
+    note "  initial pull: $(commas "$a_objects") objects, wall $(fmt "$a_wall") s, CPU $(fmt "$a_cpu") s" \
+         "($(awk -v c="$a_cpu" -v n="$a_objects" 'BEGIN { printf "%.1f", c / n * 1e6 }') µs per object), peak RSS $(mb "$a_rss") MB"
+    note "  no-change cycle: $n_pages GETs = $n_int integrations + $n_win window + $n_uns unsettled-listing pages (predicted from the mirror's unsettled objects: $u_pages) + $n_single single;" \
+         "unsettled in the mirror: $u_payouts payouts, $u_payruns payruns, $u_invoices invoices; CPU $(fmt "$n_cpu") s," \
+         "wall $(fmt "$n_wall") s; rows written $n_written; with bookkeeping $n_state; sync_runs $n_runs"
+    stop_sandbox
+  fi
+
+  note "  -- $(commas "$big") payouts"
+  account_size "$big" account_big
+  local label us ratio_us
+  label="Account pull, $(commas "$big") payouts"
+  us=$(awk -v c="$a_cpu" -v n="$a_objects" 'BEGIN { printf "%.1f", c / n * 1e6 }')
+  row "$label" "wall" "$(fmt "$a_wall") s" "$(commas "$a_objects") objects" \
+    "$(commas "$(awk -v n="$a_objects" -v w="$a_wall" 'BEGIN { printf "%d", n / w }')")/s" "–"
+  row "$label" "CPU (user+sys)" "$(fmt "$a_cpu") s" "integrations $(commas "$ref_n") $(fmt "$r_cpu") s" \
+    "$(ratio "$a_cpu" "$r_cpu")" "–"
+  row "$label" "CPU per object" "$us µs" "integrations pull $r_us µs" "$(ratio "$us" "$r_us")" "≤ 1.00×"
+  local at_small="–"  # the comparison account's figure, when there is one
+  [[ -z $s_rss ]] || at_small="$(mb "$s_rss") MB ($(commas "$small") payouts)"
+  row "$label" "peak RSS" "$(mb "$a_rss") MB" "$at_small" "$(ratio "$a_rss" "${s_rss:-0}")" "≤ 64 MB, flat"
+
+  label="No-change cycle, $(commas "$big") payouts"
+  [[ -z $s_pages ]] || at_small="$(commas "$s_pages") ($(commas "$small") payouts)"
+  row "$label" "pages (GETs)" "$(commas "$n_pages")" "$at_small" "$(ratio "$n_pages" "${s_pages:-0}")" "∝ unsettled + new"
+  [[ -z $s_cpu ]] || at_small="$(fmt "$s_cpu") s ($(commas "$small") payouts)"
+  row "$label" "CPU (user+sys)" "$(fmt "$n_cpu") s" "$at_small" "$(ratio "$n_cpu" "${s_cpu:-0}")" "∝ unsettled + new"
+  row "$label" "rows written" "$n_written" "sync_runs $n_runs" "–" "0"
+  note "  no-change cycle: $n_pages GETs = $n_int integrations + $n_win window + $n_uns unsettled-listing pages (predicted from the mirror's unsettled objects: $u_pages) + $n_single single;" \
+       "unsettled in the mirror: $u_payouts payouts, $u_payruns payruns, $u_invoices invoices${s_uns:+ (at $(commas "$small") payouts: $s_uns)};" \
+       "wall $(fmt "$n_wall") s, peak RSS $(mb "$n_rss") MB; rows written with bookkeeping $n_state"
+  note "  -- webhooks: $webhook_moves payouts accepted on the sandbox, each timed to its row in the mirror"
+  account_webhooks account_big "$webhook_moves"
+  label="Webhook to row, $(commas "$big") payouts"
+  row "$label" "latency, min" "$w_min ms" "target 2,000 ms" "$(ratio "$w_min" 2000)" "≤ 2 s"
+  row "$label" "latency, median" "$w_median ms" "target 2,000 ms" "$(ratio "$w_median" 2000)" "≤ 2 s"
+  row "$label" "latency, max" "$w_max ms" "target 2,000 ms" "$(ratio "$w_max" 2000)" "≤ 2 s"
+  stop_sandbox
+}
+
 mapfile -t sizes_sorted < <(printf '%s\n' "${sizes[@]}" | sort -n | uniq)
 writer_n=${sizes_sorted[0]}
 for n in "${sizes_sorted[@]}"; do ((n == 100000)) && writer_n=100000; done
 
+want() { [[ -z $only || ",$only," == *",$1,"* ]]; }
 note "gigasync benchmark: $("$gs" --version 2>&1 | head -n 1), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)," \
-     "sizes ${sizes_sorted[*]}, page_size $page_size, concurrency $concurrency"
-for n in "${sizes_sorted[@]}"; do scenario_pull "$n"; done
-scenario_writer "$writer_n" "$((writer_n / 10))"
-scenario_writer "$writer_n"
-scenario_writer "$writer_n" initial
-scenario_reference "$writer_n"
-scenario_latency
-scenario_push
+     "sizes ${sizes_sorted[*]}, page_size $page_size, concurrency $concurrency${only:+, only $only}"
+if want pull; then for n in "${sizes_sorted[@]}"; do scenario_pull "$n"; done; fi
+if want writer; then
+  scenario_writer "$writer_n" "$((writer_n / 10))"
+  scenario_writer "$writer_n"
+  scenario_writer "$writer_n" initial
+fi
+if want reference; then scenario_reference "$writer_n"; fi
+if want latency || want push; then scenario_latency; fi  # push reuses its mirror and sandbox
+if want push; then scenario_push; elif want latency; then stop_sandbox; fi
+if want account; then scenario_account; fi
 
 echo
-echo "\`scripts/bench.sh ${sizes_sorted[*]}\` — $("$gs" --version 2>&1 | head -n 1), sandbox on loopback, $(nproc) cores," \
+shown_sizes=" ${sizes_sorted[*]}"  # the sizes, unless only scenarios that take none were run
+if ! want pull && ! want writer && ! want reference; then shown_sizes=""; fi
+echo "\`scripts/bench.sh${only:+ --only $only}$shown_sizes\` — $("$gs" --version 2>&1 | head -n 1), sandbox on loopback, $(nproc) cores," \
      "load average at the end $(cut -d' ' -f1-3 /proc/loadavg):"
 echo
 echo "| scenario | figure | gigasync | reference | ratio | target |"
