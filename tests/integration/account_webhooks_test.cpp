@@ -29,6 +29,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -648,6 +649,8 @@ TEST_CASE("daemon: webhooks: an accepted payout, a notified one and a paid invoi
           "[account][webhooks][daemon]") {
   Hooked h(2, 40);
   REQUIRE(h.run.sync().exit_code == 0);
+  const int metrics_port = free_port();
+  std::ofstream(h.run.config, std::ios::app) << "[metrics]\nlisten = \"127.0.0.1:" << metrics_port << "\"\n";
   h.start_daemon();
   // Registered after the daemon started: it is accepted all the same.
   h.register_all();
@@ -732,7 +735,19 @@ TEST_CASE("daemon: webhooks: an accepted payout, a notified one and a paid invoi
   CHECK(log.find("webhook: payout " + acceptable[0] + " of integration " + iid + ": updated") != std::string::npos);
   for (const auto& s : h.secrets()) CHECK(log.find(s) == std::string::npos);
   auto status = h.gigasync({"status"});
-  for (const auto& s : h.secrets()) CHECK((status.out + status.err).find(s) == std::string::npos);
+  std::string served;
+  for (const char* path : {"/metrics", "/healthz"}) {
+    httplib::Client c("127.0.0.1", metrics_port);
+    c.set_read_timeout(5, 0);
+    auto res = c.Get(path);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    served += res->body;
+  }
+  for (const auto& s : h.secrets()) {
+    CHECK((status.out + status.err).find(s) == std::string::npos);
+    CHECK(served.find(s) == std::string::npos);
+  }
   h.stop_daemon();
 }
 
