@@ -248,6 +248,12 @@ Result<std::optional<Record>> get_object(Remote& api, const Resource& r, const s
   });
   if (!reply) return named(reply.error(), where);
   if (reply->status == 404) return std::optional<Record>{};
+  // Under an integration, a 4XX is the API refusing that integration's objects (as for a listing):
+  // the integration is recorded as refused and the cycle goes on (exit 1), not a broken contract.
+  if (!integration_id.empty() && reply->status >= 400 && reply->status < 500)
+    return make_error(ExitCode::partial, "refused: " + std::string(r.name) + " of integration " + integration_id +
+                                             " answered HTTP " + std::to_string(reply->status) + " (" +
+                                             json::describe_error_body(reply->body) + ") to " + where);
   if (reply->status != 200 || !parsed)
     return make_error(ExitCode::data, where + ": unexpected HTTP " + std::to_string(reply->status) + " (" +
                                           json::describe_error_body(reply->body) + ")");

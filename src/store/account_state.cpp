@@ -139,9 +139,14 @@ Result<std::vector<std::string>> Store::refusals() {
     std::vector<std::string> out;
     SQLite::Statement q(*db_, "SELECT resource, integration_id, refused_error FROM account_sync WHERE refused_error IS "
                               "NOT NULL ORDER BY integration_id, resource");
-    while (q.executeStep())
-      out.push_back(q.getColumn(0).getString() + " of integration " + q.getColumn(1).getString() + ": " +
-                    q.getColumn(2).getString());
+    while (q.executeStep()) {
+      // "payouts of integration X: answered HTTP 403 (...)": the stored error's own "refused:
+      // payouts of integration X" is not said twice.
+      const std::string what = q.getColumn(0).getString() + " of integration " + q.getColumn(1).getString();
+      std::string why = q.getColumn(2).getString();
+      if (why.starts_with("refused: " + what + " ")) why = why.substr(what.size() + 10);
+      out.push_back(what + ": " + why);
+    }
     return out;
   } catch (const std::exception& e) {
     return db_error("reading the refusals", e);

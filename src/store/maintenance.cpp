@@ -15,7 +15,7 @@ namespace store {
 
 std::vector<std::string> retention_statements(int keep_history_days) {
   std::string cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" + std::to_string(keep_history_days) + " days')";
-  return {"DELETE FROM integration_changes WHERE at < " + cutoff,
+  return {"DELETE FROM integration_changes WHERE at < " + cutoff, "DELETE FROM account_changes WHERE at < " + cutoff,
           "DELETE FROM sync_runs WHERE started_at < " + cutoff + " AND status <> 'running' AND id IS NOT (SELECT max(id) FROM "
           "sync_runs WHERE status IN ('ok', 'partial'))",
           std::string("DELETE FROM pending_changes WHERE state IN ") + kSettledStates.sql() + " AND updated_at < " + cutoff,

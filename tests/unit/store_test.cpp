@@ -841,7 +841,7 @@ TEST_CASE("every report view shows the rows it reports", "[store][report]") {
   CHECK(views == checked);
 }
 
-TEST_CASE("maintain deletes history, runs, settled changes and resolved conflicts older than the retention",
+TEST_CASE("maintain deletes history (the account's too), runs, settled changes and resolved conflicts older than the retention",
           "[store][retention]") {
   TempDir dir;
   auto store = open_store(dir);
@@ -849,6 +849,8 @@ TEST_CASE("maintain deletes history, runs, settled changes and resolved conflict
   const std::string old_at = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-200 days')";
   db.exec("INSERT INTO integration_changes (at, integration_id, source, op) VALUES (" + old_at + ", 'a', 'remote', 'insert')");
   db.exec("INSERT INTO integration_changes (integration_id, source, op) VALUES ('b', 'remote', 'insert')");
+  db.exec("INSERT INTO account_changes (at, resource, integration_id, object_id, op) VALUES (" + old_at +
+          ", 'payouts', 'a', 'p1', 'insert'), (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'payouts', 'a', 'p2', 'insert')");
   db.exec("INSERT INTO sync_runs (started_at, finished_at, mode, status) VALUES (" + old_at + ", " + old_at + ", 'full', 'ok')");
   db.exec("INSERT INTO sync_runs (started_at, finished_at, mode, status) VALUES (" + old_at + ", " + old_at + ", 'full', 'failed')");
   db.exec("INSERT INTO pending_changes (integration_id, op, idempotency_key, state, updated_at) VALUES "
@@ -865,10 +867,11 @@ TEST_CASE("maintain deletes history, runs, settled changes and resolved conflict
     auto n = store->maintain(90);
     REQUIRE(n.ok());
     CHECK(db.execAndGet("SELECT count(*) FROM integration_changes").getInt() == 1);
+    CHECK(db.execAndGet("SELECT group_concat(object_id) FROM account_changes").getString() == "p2");
     CHECK(db.execAndGet("SELECT group_concat(status) FROM sync_runs").getString() == "ok");  // the last success stays
     CHECK(db.execAndGet("SELECT group_concat(state) FROM pending_changes").getString() == "failed");  // active stays
     CHECK(db.execAndGet("SELECT group_concat(field) FROM conflicts").getString() == "name");  // open stays
-    CHECK(n.value() == 4);
+    CHECK(n.value() == 5);
   }
 }
 
@@ -877,7 +880,7 @@ TEST_CASE("the retention after each cycle finds old rows through indexes, never 
   TempDir dir;
   auto store = open_store(dir);
   auto statements = gigasync::store::retention_statements(90);
-  REQUIRE(statements.size() == 4);
+  REQUIRE(statements.size() == 5);
   for (const auto& sql : statements) {
     SQLite::Statement plan(StoreInternals::db(*store), "EXPLAIN QUERY PLAN " + sql);
     std::string details;
