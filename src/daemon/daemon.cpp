@@ -112,11 +112,14 @@ void Loop::reload() {
     if (rt.value()->config.webhooks.listen != rt_->config.webhooks.listen)
       spdlog::warn("SIGHUP: webhooks.listen changed; the listener keeps {} until the daemon restarts",
                    hooks_ ? "http://" + hooks_->address().text() + "/" : std::string("off"));
+    if (rt.value()->config.database.path != rt_->config.database.path && hooks_)
+      spdlog::warn("SIGHUP: database.path changed; the webhook listener keeps applying to {} until the daemon "
+                   "restarts", rt_->config.database.path);
     rt_ = std::move(rt.value());
     setup_logging(rt_->config.log);
-    if (hooks_) {  // a rotated token reaches the hints too
+    if (hooks_) {  // a rotated token, a new tolerance_s or account.resources reach the listener too
       Config copy = rt_->config;
-      if (auto api = deps_.make_api(copy)) hooks_->set_api(std::move(api.value()));
+      if (auto api = deps_.make_api(copy)) hooks_->reconfigure(copy, std::move(api.value()));
     }
     watchdog_.set_deadline(deadline(rt_->config));
     schedule_.set_config(rt_->config.sync, Clock::now());

@@ -140,7 +140,12 @@ WebhookListener::~WebhookListener() {
   if (worker_.joinable()) worker_.join();
 }
 
-void WebhookListener::set_api(std::unique_ptr<Remote> api) {
+void WebhookListener::reconfigure(const Config& cfg, std::unique_ptr<Remote> api) {
+  {
+    std::lock_guard lock(mu_);
+    cfg_.webhooks.tolerance_s = cfg.webhooks.tolerance_s;
+    cfg_.account.resources = cfg.account.resources;
+  }
   std::lock_guard lock(api_mu_);
   api_ = std::move(api);
 }
@@ -172,7 +177,11 @@ std::pair<int, std::string> WebhookListener::receive(const std::string& integrat
     if (!hook.value()) return refuse("no webhook of this integration is registered here");
     secret = (*hook)->secret;
   }
-  Signature verdict = check_signature(signature, body, secret, now_seconds(), cfg_.webhooks.tolerance_s);
+  const auto tolerance_s = [this] {
+    std::lock_guard lock(mu_);
+    return cfg_.webhooks.tolerance_s;
+  }();
+  Signature verdict = check_signature(signature, body, secret, now_seconds(), tolerance_s);
   if (verdict != Signature::valid) return refuse("the signature is " + std::string(to_string(verdict)));
   auto hint = read_hint(body, integration_id);
   std::unique_lock lock(mu_);
@@ -222,7 +231,11 @@ void WebhookListener::work() {
     apply(hint);
     // A payrun's moves (closed, paid) move its invoice too (issued, paid), and no event names
     // invoices: its invoice is read again with it.
-    if (hint.resource == &payruns_resource() && mirrored(cfg_, invoices_resource())) {
+    const bool invoices = [this] {
+      std::lock_guard lock(mu_);
+      return mirrored(cfg_, invoices_resource());
+    }();
+    if (hint.resource == &payruns_resource() && invoices) {
       auto run = store_->load_record(payruns_resource(), hint.integration_id, hint.id);
       std::optional<std::string> invoice;
       if (run && run.value()) invoice = (*run)->get("invoice");

@@ -4,7 +4,7 @@
 // WARN naming the peer; nothing changes), 202 for a valid one, whose hint then goes to a worker
 // thread that reads the object again and applies it (sync/webhooks.cpp). The secrets are read
 // from the database at each request, so a webhook registered after the daemon started is
-// accepted; they never reach a log line.
+// accepted; they never reach a log line. A body over kMaxBody is answered 413 and read no further.
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -38,8 +38,9 @@ class WebhookListener {
   WebhookListener& operator=(const WebhookListener&) = delete;
 
   const ListenAddress& address() const { return address_; }
-  // After SIGHUP: the API client built from the new configuration (a rotated token).
-  void set_api(std::unique_ptr<Remote> api);
+  // After SIGHUP: the new configuration's webhooks.tolerance_s and account.resources, and the API
+  // client built from it (a rotated token). webhooks.listen and database.path stay as started.
+  void reconfigure(const Config& cfg, std::unique_ptr<Remote> api);
 
   // Counters since start (for logs and tests).
   struct Counts {
@@ -61,7 +62,7 @@ class WebhookListener {
   // Three locks, so that an answer never waits for a hint being applied.
   std::mutex secrets_mu_;           // guards secrets_ (the request threads' look-ups)
   std::unique_ptr<Store> secrets_;  // a connection for the secrets
-  mutable std::mutex mu_;           // guards queue_, stopping_, counts_
+  mutable std::mutex mu_;           // guards queue_, stopping_, counts_, cfg_ (SIGHUP)
   std::condition_variable wake_;
   std::deque<Hint> queue_;
   bool stopping_ = false;
