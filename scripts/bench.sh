@@ -571,11 +571,11 @@ scenario_account() {
   r_us=$(awk -v c="$r_cpu" -v n="$ref_n" 'BEGIN { printf "%.1f", c / n * 1e6 }')
   note "  integrations-only pull of $(commas "$ref_n"): wall $(fmt "$t_wall") s, CPU $(fmt "$r_cpu") s ($r_us µs per object)"
 
-  local s_rss="" s_pages="" s_cpu="" s_uns="" s_objects=""
+  local s_rss="" s_pages="" s_cpu="" s_uns="" s_objects="" s_win=""
   if ((small > 0)); then
     note "  -- the comparison account: $(commas "$small") payouts"
     account_size "$small" account_small
-    s_rss=$a_rss s_pages=$n_pages s_cpu=$n_cpu s_objects=$a_objects
+    s_rss=$a_rss s_pages=$n_pages s_cpu=$n_cpu s_objects=$a_objects s_win=$n_win
     s_uns="$u_payouts $u_payruns $u_invoices"
     note "  initial pull: $(commas "$a_objects") objects, wall $(fmt "$a_wall") s, CPU $(fmt "$a_cpu") s" \
          "($(awk -v c="$a_cpu" -v n="$a_objects" 'BEGIN { printf "%.1f", c / n * 1e6 }') µs per object), peak RSS $(mb "$a_rss") MB"
@@ -602,6 +602,10 @@ scenario_account() {
   label="No-change cycle, $(commas "$big") payouts"
   [[ -z $s_pages ]] || at_small="$(commas "$s_pages") ($(commas "$small") payouts)"
   row "$label" "pages (GETs)" "$(commas "$n_pages")" "$at_small" "$(ratio "$n_pages" "${s_pages:-0}")" "∝ unsettled + new"
+  [[ -z $s_win ]] || at_small="$(commas "$s_win") ($(commas "$small") payouts)"
+  row "$label" "pages of time windows" "$(commas "$n_win")" "$at_small" "$(ratio "$n_win" "${s_win:-0}")" "1.00× (not ∝ size)"
+  row "$label" "pages of unsettled listings" "$(commas "$n_uns")" "predicted $(commas "$u_pages")" "$(ratio "$n_uns" "$u_pages")" \
+    "1.00× (∝ unsettled)"
   [[ -z $s_cpu ]] || at_small="$(fmt "$s_cpu") s ($(commas "$small") payouts)"
   row "$label" "CPU (user+sys)" "$(fmt "$n_cpu") s" "$at_small" "$(ratio "$n_cpu" "${s_cpu:-0}")" "∝ unsettled + new"
   row "$label" "rows written" "$n_written" "sync_runs $n_runs" "–" "0"
