@@ -129,12 +129,15 @@ admin_faults() {
   curl -sf -H "@$dir/auth.header" -H 'Content-Type: application/json' -d "$1" "$sb_origin/_sandbox/faults/" >/dev/null
 }
 
-# write_config NAME [CONCURRENCY]: $dir/NAME.toml with the database $dir/NAME.db.
+# write_config NAME [CONCURRENCY] [account]: $dir/NAME.toml with the database $dir/NAME.db. The
+# integrations' scenarios mirror the integrations only ([account] resources = []: the default
+# would list four more resources under every integration); "account" keeps the default.
 write_config() {
   {
     printf '[api]\nbase_url = "%s"\ntoken_file = "%s/token"\n' "$sb_url" "$dir"
     [[ -z ${2:-} ]] || printf 'concurrency = %s\n' "$2"
     printf '[database]\npath = "%s/%s.db"\n[log]\nlevel = "warn"\n' "$dir" "$1"
+    [[ ${3:-} == account ]] || printf '[account]\nresources = []\n'
   } >"$dir/$1.toml"
 }
 
@@ -470,7 +473,7 @@ account_size() {
   t1=$(date +%s.%N)
   note "  sandbox seeded in $(fmt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')") s:" \
        "$(sed -n 's/.*listening on [^ ]* (\(.*\)).*/\1/p' "$dir/$name.sandbox.out")"
-  write_config "$name"
+  write_config "$name" "" account
   sync_gs "$name"
   a_wall=$t_wall a_cpu=$t_cpu a_rss=$t_rss
   local run seeded
@@ -561,7 +564,6 @@ scenario_account() {
   # figure the pull scenario's target is set for.
   start_sandbox account_ref --seed "$ref_n"
   write_config account_ref
-  printf '[account]\nresources = []\n' >>"$dir/account_ref.toml"
   sync_gs account_ref
   local r_cpu=$t_cpu r_inserted
   r_inserted=$(last_run account_ref "status || ' ' || inserted")
