@@ -1156,3 +1156,47 @@ TEST_CASE("daemon: webhooks: a listener on [::1] is registered as http://[::1]:P
   CHECK(h.differences(iid, "payouts", pid[0]) == "");
   h.stop_daemon();
 }
+
+// ---- SIGHUP ------------------------------------------------------------------------------------------
+
+TEST_CASE("daemon: webhooks: after SIGHUP the listener applies the resources the new account.resources names",
+          "[account][webhooks][daemon]") {
+  Hooked h(1, 10, 50, R"(["payouts"])");
+  REQUIRE(h.run.sync().exit_code == 0);
+  h.register_all();
+  h.start_daemon();
+  const std::string iid = h.column("SELECT id FROM integrations").at(0);
+  // Before the reload: an employee's notification is accepted and ignored.
+  Reply created = h.http("POST", "/v2/employees/", iid,
+                         R"({"id":"before-reload","name":"Alva Berg","email":"alva@example.se","country":"SWE"})");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  h.settle();
+  CHECK(eventually([&] { return h.log().find("(employees); ignored") != std::string::npos; }, 3s));
+  CHECK(h.run.count("SELECT count(*) FROM employees") == 0);
+
+  // The config now names employees too; SIGHUP.
+  std::string config = read_file(h.run.config);
+  const std::string old_line = R"(resources = ["payouts"])";
+  REQUIRE(config.find(old_line) != std::string::npos);
+  config.replace(config.find(old_line), old_line.size(), R"(resources = ["payouts", "employees"])");
+  {
+    std::FILE* f = std::fopen(h.run.config.c_str(), "w");
+    REQUIRE(f);
+    std::fputs(config.c_str(), f);
+    std::fclose(f);
+  }
+  h.daemon->signal(SIGHUP);
+  REQUIRE(eventually([&] { return h.log().find("SIGHUP: configuration reloaded") != std::string::npos; }, 5s));
+
+  created = h.http("POST", "/v2/employees/", iid,
+                   R"({"id":"after-reload","name":"Bo Ek","email":"bo@example.se","country":"SWE"})");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(eventually([&] { return !h.mirror_field(iid, "employees", "after-reload", "name").empty(); }, 3s));
+  CHECK(h.mirror_field(iid, "employees", "after-reload", "name") == "Bo Ek");
+  // No cycle ran: the webhook alone brought it in (the one from before the reload stays out).
+  CHECK(h.run.count("SELECT count(*) FROM sync_runs") == h.cycles);
+  CHECK(h.run.count("SELECT count(*) FROM employees WHERE id = 'before-reload'") == 0);
+  h.stop_daemon();
+}
