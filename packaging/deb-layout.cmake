@@ -3,7 +3,8 @@
 #  - Debian 12 ships systemd units in /lib/systemd/system (debhelper's path until the /usr-merge
 #    moves are done); the install rules write <prefix>/lib/systemd/system, i.e. /usr/lib/...
 #  - the binary is stripped like dh_strip does it;
-#  - a build configured without -DCMAKE_INSTALL_SYSCONFDIR=/etc would ship /usr/etc: refused.
+#  - a build whose sysconfdir is not /etc (a prefix other than /usr, and no
+#    -DCMAKE_INSTALL_SYSCONFDIR=/etc) would ship /usr/etc: refused.
 if(NOT CPACK_GENERATOR STREQUAL "DEB")
   return()
 endif()
@@ -13,7 +14,8 @@ if(NOT IS_DIRECTORY "${root}/usr/bin")
 endif()
 if(EXISTS "${root}/usr/etc")
   message(FATAL_ERROR "the package would install /usr/etc: configure the build folder with "
-                      "-DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc (scripts/package.sh does)")
+                      "-DCMAKE_INSTALL_PREFIX=/usr (sysconfdir is then /etc; scripts/package.sh does), or pass "
+                      "-DCMAKE_INSTALL_SYSCONFDIR=/etc")
 endif()
 if(NOT EXISTS "${root}/etc/gigasync/gigasync.toml.example")
   message(FATAL_ERROR "deb-layout.cmake: /etc/gigasync/gigasync.toml.example is missing from the staging tree")

@@ -233,7 +233,7 @@ TEST_CASE("install: the .deb staging script moves the units to /lib, strips, and
     CHECK(sections.out.find(" .comment ") == std::string::npos);
   }
 
-  // A tree from a build configured without -DCMAKE_INSTALL_SYSCONFDIR=/etc is refused.
+  // A tree with /usr/etc (a build whose sysconfdir is not /etc) is refused, naming the way out.
   fs::create_directories(stage / "usr/etc/gigasync");
   auto refused = layout(stage);
   CHECK(refused.exit_code != 0);
