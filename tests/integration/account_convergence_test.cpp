@@ -43,6 +43,7 @@
 
 #include "gigasync/hmac.h"
 #include "gigasync/timestamp.h"
+#include "support/api_rows.h"
 #include "support/sandbox_fixture.h"
 
 using namespace gigasync;
@@ -67,55 +68,6 @@ constexpr const char* kAccountConfig =
 
 // ---- JSON as SQL text ---------------------------------------------------------------------------
 
-std::string write_json(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return buf.GetString();
-}
-
-// Objects with their keys sorted, recursively, no spaces: two spellings of one value compare equal.
-std::string canonical(const rapidjson::Value& v) {
-  if (v.IsObject()) {
-    std::vector<std::pair<std::string, const rapidjson::Value*>> members;
-    for (const auto& m : v.GetObject()) members.emplace_back(m.name.GetString(), &m.value);
-    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out = "{";
-    for (const auto& [k, x] : members) {
-      if (out.size() > 1) out += ",";
-      rapidjson::Value key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-      out += write_json(key) + ":" + canonical(*x);
-    }
-    return out + "}";
-  }
-  if (v.IsArray()) {
-    std::string out = "[";
-    for (const auto& x : v.GetArray()) out += (out.size() > 1 ? "," : "") + canonical(x);
-    return out + "]";
-  }
-  return write_json(v);
-}
-
-// A value as the mirror keeps it (product-contract.md): strings as they are, booleans 0/1,
-// integers in decimal, objects and lists as JSON (compared canonically), null as NULL.
-struct Cell {
-  std::optional<std::string> text;
-  bool json = false;
-  bool operator==(const Cell& o) const { return text == o.text; }
-};
-using Row = std::map<std::string, Cell>;       // column -> value
-using Rows = std::map<std::string, Row>;        // id -> row
-
-Cell cell_of(const rapidjson::Value& v) {
-  if (v.IsNull()) return {};
-  if (v.IsString()) return {std::string(v.GetString(), v.GetStringLength())};
-  if (v.IsBool()) return {std::string(v.GetBool() ? "1" : "0")};
-  if (v.IsInt64()) return {std::to_string(v.GetInt64())};
-  if (v.IsObject() || v.IsArray()) return {canonical(v), true};
-  return {write_json(v)};
-}
-
-std::string show(const Cell& c) { return c.text ? "\"" + *c.text + "\"" : "NULL"; }
 
 // ---- HTTP to the sandbox ------------------------------------------------------------------------
 
@@ -154,12 +106,6 @@ class Http {
   std::string token_;
 };
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  return d;
-}
-
 // ---- the account ----------------------------------------------------------------------------------
 
 struct Account {
@@ -185,7 +131,7 @@ struct Account {
       Reply r = api.call("GET", "/v2/" + resource + "/?page_size=100&page=" + std::to_string(page), iid);
       INFO("GET " << resource << " of " << iid << " page " << page << ": " << r.status << " " << r.body.substr(0, 300));
       REQUIRE(r.status == 200);
-      auto d = parse(r.body);
+      auto d = parse_json(r.body);
       REQUIRE(d.IsObject());
       REQUIRE(d.HasMember("results"));
       for (const auto& o : d["results"].GetArray()) {
@@ -238,7 +184,7 @@ struct Account {
   UnixMicros clock() const {
     Reply r = api.call("GET", "/_sandbox/clock");
     REQUIRE(r.status == 200);
-    auto d = parse(r.body);
+    auto d = parse_json(r.body);
     auto t = parse_iso8601(d["now"].GetString());
     REQUIRE(t);
     return *t;
@@ -252,7 +198,7 @@ struct Account {
   std::vector<std::string> ids(const std::string& iid, const std::string& resource) const {
     auto all = run.server.account_objects_json(iid, resource);
     REQUIRE(all.ok());
-    auto d = parse(all.value());
+    auto d = parse_json(all.value());
     std::vector<std::string> out;
     for (const auto& o : d.GetArray()) out.push_back(o["id"].GetString());
     return out;
@@ -274,7 +220,7 @@ std::string row_differences(const std::string& what, const Row& api, const Row& 
     }
     Cell m = it->second;
     if (value.json && m.text) {  // the mirror's JSON text, compared as JSON
-      auto d = parse(*m.text);
+      auto d = parse_json(*m.text);
       if (!d.HasParseError()) m.text = canonical(d);
     }
     if (!(m == value)) out += what + "." + field + ": API " + show(value) + ", mirror " + show(m) + "\n";

@@ -37,15 +37,6 @@ sandbox::Options seeded(int integrations = 3, int payouts = kPayouts) {
   return o;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
 struct Reply {
   int status = 0;
   std::string body;
@@ -98,19 +89,6 @@ void set_refused(sandbox::Server& server, std::vector<std::string> ids) {
   auto f = server.faults();
   f.refused_integrations = std::move(ids);
   server.set_faults(f);
-}
-
-// A free port on 127.0.0.1 (free a moment ago).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 Reply http_get(int port, const std::string& path) {

@@ -43,6 +43,7 @@
 
 #include "gigasync/hmac.h"
 #include "gigasync/timestamp.h"
+#include "support/api_rows.h"
 #include "support/sandbox_fixture.h"
 
 using namespace gigasync;
@@ -56,28 +57,6 @@ constexpr int kTolerance = 60;              // webhooks.tolerance_s in these tes
 constexpr std::size_t kMaxBody = 1024 * 1024;  // WebhookListener::kMaxBody
 
 // ---- small helpers --------------------------------------------------------------------------------
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s,
-                std::chrono::milliseconds step = 20ms) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(step);
-  }
-  return cond();
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 long long now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -105,60 +84,10 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  return d;
-}
-
-std::string write_json(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return buf.GetString();
-}
-
 std::string str(const rapidjson::Value& v) { return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : ""; }
 
 // ---- rows: the API's object and the mirror's row, compared field by field ---------------------------
 
-std::string canonical(const rapidjson::Value& v) {
-  if (v.IsObject()) {
-    std::vector<std::pair<std::string, const rapidjson::Value*>> members;
-    for (const auto& m : v.GetObject()) members.emplace_back(m.name.GetString(), &m.value);
-    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string out = "{";
-    for (const auto& [k, x] : members) {
-      if (out.size() > 1) out += ",";
-      rapidjson::Value key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-      out += write_json(key) + ":" + canonical(*x);
-    }
-    return out + "}";
-  }
-  if (v.IsArray()) {
-    std::string out = "[";
-    for (const auto& x : v.GetArray()) out += (out.size() > 1 ? "," : "") + canonical(x);
-    return out + "]";
-  }
-  return write_json(v);
-}
-
-struct Cell {
-  std::optional<std::string> text;
-  bool json = false;
-};
-using Row = std::map<std::string, Cell>;
-
-Cell cell_of(const rapidjson::Value& v) {
-  if (v.IsNull()) return {};
-  if (v.IsString()) return {std::string(v.GetString(), v.GetStringLength())};
-  if (v.IsBool()) return {std::string(v.GetBool() ? "1" : "0")};
-  if (v.IsInt64()) return {std::to_string(v.GetInt64())};
-  if (v.IsObject() || v.IsArray()) return {canonical(v), true};
-  return {write_json(v)};
-}
-
-std::string show(const Cell& c) { return c.text ? "\"" + *c.text + "\"" : "NULL"; }
 
 // "" when equal; else what differs. An empty API row: the API has no such object.
 std::string row_differences(const std::string& what, const std::optional<Row>& api, const std::optional<Row>& mirror) {
@@ -174,7 +103,7 @@ std::string row_differences(const std::string& what, const std::optional<Row>& a
     }
     Cell m = it->second;
     if (value.json && m.text) {
-      auto d = parse(*m.text);
+      auto d = parse_json(*m.text);
       if (!d.HasParseError()) m.text = canonical(d);
     }
     if (m.text != value.text) out += what + "." + field + ": API " + show(value) + ", mirror " + show(m) + "\n";
@@ -322,7 +251,7 @@ struct Hooked {
     if (r.status == 404) return std::nullopt;
     INFO("GET " << resource << " " << id << ": " << r.status << " " << r.body);
     REQUIRE(r.status == 200);
-    auto d = parse(r.body);
+    auto d = parse_json(r.body);
     REQUIRE(d.IsObject());
     Row row;
     for (const auto& m : d.GetObject()) row[m.name.GetString()] = cell_of(m.value);
@@ -440,7 +369,7 @@ struct Hooked {
 
   // The delivery log's attempts, as JSON values copied out.
   rapidjson::Document deliveries() const {
-    auto d = parse(run.server.webhook_deliveries_json());
+    auto d = parse_json(run.server.webhook_deliveries_json());
     REQUIRE(d.IsArray());
     return d;
   }
@@ -558,7 +487,7 @@ TEST_CASE("webhooks: register makes one webhook per mirrored integration on the 
     INFO(iid);
     auto listed = h.run.server.account_objects_json(iid, "webhooks");
     REQUIRE(listed.ok());
-    auto d = parse(listed.value());
+    auto d = parse_json(listed.value());
     REQUIRE(d.IsArray());
     REQUIRE(d.Size() == 1);
     const auto& w = d[0];

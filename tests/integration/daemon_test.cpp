@@ -76,15 +76,6 @@ class NotifySocket {
   std::vector<std::string> got_;
 };
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
 constexpr const char* kDaemonSync = "[sync]\ninterval_s = 3600\njitter_s = 0\npush_delay_s = 0.5\n";
 
 // The sandbox, a config for it, the notify socket and the daemon process.

@@ -24,15 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
 // A socket bound and listening on 127.0.0.1 at an ephemeral port (closed on destruction). Its
 // port is taken while it lives, and was free a moment before when released early.
 struct PortHolder {

@@ -16,15 +16,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
-
 // `gigasync ARGS -c CONFIG` in the background, as cron or a person at a terminal starts it.
 std::unique_ptr<Child> start(SandboxRun& run, std::vector<std::string> args, const std::string& name) {
   Env e{{"GIGAPAY_TOKEN", "\x01"},          {"GIGAPAY_BASE_URL", "\x01"}, {"GIGASYNC_DB", "\x01"},

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -72,5 +73,12 @@ std::string write_config(const fs::path& dir, const std::string& base_url, const
                          const std::string& extra = "", const std::string& token = "sandbox-token");
 
 std::string read_file(const fs::path& p);
+
+// Asks `cond` every `step` until it holds or `timeout` has passed; then its last answer.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                std::chrono::milliseconds step = std::chrono::milliseconds(20));
+
+// A port on 127.0.0.1 that was free a moment ago (throws when none could be had).
+int free_port();
 
 }  // namespace gigasync::test

@@ -20,6 +20,7 @@
 #include "support/process.h"
 
 using namespace gigasync;
+using gigasync::test::free_port;
 using gigasync::test::TempDir;
 
 namespace {
@@ -61,19 +62,6 @@ void add_change(SQLite::Database& db, const std::string& state, int n) {
   q.bind(1, state + std::to_string(n));
   q.bind(2, state);
   q.exec();
-}
-
-// A port that was free a moment ago on 127.0.0.1.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 }  // namespace
