@@ -4,6 +4,7 @@
 // account. `next` stays the completeness check. A page whose bytes are the ones the sink saw last
 // time (it says so from their hash) is not parsed at all.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +49,22 @@ class PageSink {
                              const std::optional<std::string>& next) = 0;
 };
 
+// A PageSink that hands every parsed page to a function (no page is taken as unchanged by its
+// bytes): what `verify` compares.
+class PageFunctionSink : public PageSink {
+ public:
+  explicit PageFunctionSink(std::function<Result<Taken>(const json::Page&)> f) : f_(std::move(f)) {}
+  Result<Taken> take(long long, std::uint64_t, const json::Page* page, long long,
+                     const std::optional<std::string>&) override {
+    return f_(*page);
+  }
+
+ private:
+  std::function<Result<Taken>(const json::Page&)> f_;
+};
+
 // Errors: whatever the Remote or the sink returns (auth, data, unavailable, config, database).
-// A 4XX answer to page 1 of a listing under an integration is Error(data) starting with
+// A 4XX answer to a page of a listing under an integration is Error(partial) starting with
 // "refused: " (that integration's objects can not be read).
 Result<StreamStats> stream_pages(Remote& api, const Listing& listing, int concurrency, PageSink& sink);
 

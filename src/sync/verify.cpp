@@ -27,18 +27,7 @@ Result<std::vector<std::string>> verify(const Config& cfg, Store& store, Remote&
   auto note = [&](const std::string& id) { return explained.count(id) ? " (a local change is waiting)" : ""; };
   std::vector<std::string> out;
   // Every page is parsed and compared (no page is taken as unchanged by its bytes).
-  class Compare : public PageSink {
-   public:
-    explicit Compare(std::function<Result<Taken>(const json::Page&)> f) : f_(std::move(f)) {}
-    Result<Taken> take(long long, std::uint64_t, const json::Page* page, long long,
-                       const std::optional<std::string>&) override {
-      return f_(*page);
-    }
-
-   private:
-    std::function<Result<Taken>(const json::Page&)> f_;
-  };
-  Compare compare([&](const json::Page& page) -> Result<PageSink::Taken> {
+  PageFunctionSink compare([&](const json::Page& page) -> Result<PageSink::Taken> {
     PageSink::Taken taken;
     for (const auto& remote : page.results) {
       if (!listed.insert(remote.id).second) taken.repeats.push_back(remote.id);

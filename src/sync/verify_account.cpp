@@ -15,26 +15,13 @@ namespace {
 
 std::string shown(const std::optional<std::string>& v) { return v ? json::quote(*v) : "null"; }
 
-// A PageSink that hands every parsed page to a function (no page is taken as unchanged by its bytes).
-class Compare : public PageSink {
- public:
-  explicit Compare(std::function<Result<Taken>(const json::Page&)> f) : f_(std::move(f)) {}
-  Result<Taken> take(long long, std::uint64_t, const json::Page* page, long long,
-                     const std::optional<std::string>&) override {
-    return f_(*page);
-  }
-
- private:
-  std::function<Result<Taken>(const json::Page&)> f_;
-};
-
 // The differences of one resource under one integration, appended to `out`.
 Status verify_one(const Config& cfg, Store& store, Remote& api, const Resource& r, const std::string& iid,
                   std::vector<std::string>& out) {
   const std::string of = " of integration " + iid;
   auto object = [&](const std::string& id) { return std::string(r.singular) + " " + id + of; };
   std::unordered_set<std::string> listed;
-  Compare compare([&](const json::Page& page) -> Result<PageSink::Taken> {
+  PageFunctionSink compare([&](const json::Page& page) -> Result<PageSink::Taken> {
     PageSink::Taken taken;
     for (const auto& remote : page.results) {
       if (!listed.insert(remote.id).second) taken.repeats.push_back(remote.id);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -486,3 +487,18 @@ TEST_CASE("account convergence: seed 1", "[account][convergence]") { converge(1)
 TEST_CASE("account convergence: seed 2", "[account][convergence]") { converge(2); }
 TEST_CASE("account convergence: seed 3", "[account][convergence]") { converge(3); }
 TEST_CASE("account convergence: seed 4", "[account][convergence]") { converge(4); }
+
+// More seeds, for people (hidden: ctest and the plain suite do not run it):
+//   GIGASYNC_ACCOUNT_SEEDS=100-140 build/gigasync_integration_tests "account convergence: the seeds of*"
+// GIGASYNC_ACCOUNT_ROUNDS sets the rounds per seed (default 4).
+TEST_CASE("account convergence: the seeds of GIGASYNC_ACCOUNT_SEEDS", "[.][account][convergence]") {
+  const char* seeds = std::getenv("GIGASYNC_ACCOUNT_SEEDS");
+  if (!seeds || !*seeds) FAIL("set GIGASYNC_ACCOUNT_SEEDS, e.g. 100-140");
+  const char* rounds_text = std::getenv("GIGASYNC_ACCOUNT_ROUNDS");
+  const int rounds = rounds_text && *rounds_text ? std::atoi(rounds_text) : 4;
+  const std::string text(seeds);
+  const auto dash = text.find('-');
+  const unsigned first = static_cast<unsigned>(std::stoul(text.substr(0, dash)));
+  const unsigned last = dash == std::string::npos ? first : static_cast<unsigned>(std::stoul(text.substr(dash + 1)));
+  for (unsigned seed = first; seed <= last; ++seed) converge(seed, rounds);
+}
